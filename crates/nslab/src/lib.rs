@@ -1,0 +1,13 @@
+//! What every nslab step shares: the table of namespace types, the parsing of
+//! PIDs and namespace names, and error lines in the style of the article's
+//! programs (`semget(): 'File exists' (17)`).
+//!
+//! Students never edit this crate: the exercises are about the kernel calls.
+
+mod args;
+mod error;
+mod ns;
+
+pub use args::{parse_ns_list, parse_ns_name, parse_pid, program_name};
+pub use error::{Error, Result, main, status_line};
+pub use ns::{Ns, NsOrder};

@@ -1,0 +1,312 @@
+//! PID 1 of an nslab VM.
+//!
+//! The host (xtask) boots a kernel with an initramfs holding this init, the
+//! step's programs, busybox and a scenario script. This init:
+//!
+//! 1. mounts /proc, /sys, /dev (devtmpfs) and /tmp, loads the kernel
+//!    modules named on the kernel command line (`nslab.modules=veth`);
+//! 2. runs the scenario (`/bin/sh /scenario.sh`) as an ordinary child in a
+//!    session of its own — not as PID 1, whose signal and reaping rules
+//!    differ — with stdout on ttyS1 and stderr on ttyS2;
+//! 3. kills it after `nslab.timeout=` seconds;
+//! 4. writes its end (`exit=N`, `signal=N` or `timeout`) and any leak
+//!    (a process, mount, network device or System V semaphore left behind)
+//!    to ttyS3;
+//! 5. powers off through QEMU's isa-debug-exit port, so that QEMU's exit
+//!    status 99 tells the host that the harness finished.
+//!
+//! With `nslab.mode=shell` it runs an interactive shell on the console
+//! instead. Init must never exit: that would panic the kernel.
+
+use nix::fcntl::OFlag;
+use nix::mount::{MsFlags, mount};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::termios;
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{Pid, setsid};
+use std::ffi::CString;
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Written to port 0xf4: QEMU exits with (0x31 << 1) | 1 = 99.
+const DEBUG_EXIT_VALUE: u8 = 0x31;
+
+fn main() {
+    let mut report = Vec::new();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| boot(&mut report)));
+    if outcome.is_err() {
+        report.push("init-error=panic".to_string());
+    }
+    power_off(&report);
+}
+
+fn boot(report: &mut Vec<String>) {
+    if let Err(err) = mount_filesystems() {
+        report.push(format!("init-error=mount: {err}"));
+        return;
+    }
+    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
+    let arg = |key: &str| {
+        cmdline
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+            .map(str::to_owned)
+    };
+    for module in arg("nslab.modules").unwrap_or_default().split(',') {
+        if !module.is_empty()
+            && let Err(err) = load_module(module)
+        {
+            report.push(format!("init-error=module {module}: {err}"));
+        }
+    }
+    let timeout = arg("nslab.timeout")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30);
+    if arg("nslab.mode").as_deref() == Some("shell") {
+        interactive_shell();
+        return;
+    }
+    match run_scenario(Duration::from_secs(timeout), report) {
+        Ok(()) => {}
+        Err(err) => report.push(format!("init-error={err}")),
+    }
+}
+
+fn mount_filesystems() -> nix::Result<()> {
+    let none: Option<&str> = None;
+    for (source, target, fstype) in [
+        ("proc", "/proc", "proc"),
+        ("sysfs", "/sys", "sysfs"),
+        ("devtmpfs", "/dev", "devtmpfs"),
+        ("tmpfs", "/tmp", "tmpfs"),
+    ] {
+        let _ = std::fs::create_dir_all(target);
+        mount(Some(source), target, Some(fstype), MsFlags::empty(), none)?;
+    }
+    Ok(())
+}
+
+fn load_module(name: &str) -> std::io::Result<()> {
+    let file = File::open(format!("/lib/modules/{name}.ko"))?;
+    let params = CString::default();
+    nix::kmod::finit_module(&file, &params, nix::kmod::ModuleInitFlags::empty())?;
+    Ok(())
+}
+
+/// A serial port in raw mode: no `\n` → `\r\n`, no echo.
+fn open_port(path: &str) -> std::io::Result<File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(OFlag::O_NOCTTY.bits())
+        .open(path)?;
+    let mut tio = termios::tcgetattr(&file)?;
+    termios::cfmakeraw(&mut tio);
+    termios::tcsetattr(&file, termios::SetArg::TCSANOW, &tio)?;
+    Ok(file)
+}
+
+/// `/bin/sh ARGS` with a clean environment, in a session of its own.
+fn shell(args: &[&str]) -> Command {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", "/bin")
+        .env("HOME", "/root")
+        .env("LANG", "C");
+    // SAFETY: setsid is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            setsid()?;
+            Ok(())
+        })
+    };
+    cmd
+}
+
+/// What a scenario might leave behind, read before and after it runs.
+#[derive(PartialEq)]
+struct Resources {
+    mounts: Vec<String>,
+    net_devices: Vec<String>,
+    semaphores: Vec<String>,
+}
+
+impl Resources {
+    fn read() -> Resources {
+        let lines = |path: &str, skip: usize| -> Vec<String> {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            text.lines().skip(skip).map(str::to_owned).collect()
+        };
+        let mut net_devices: Vec<String> = std::fs::read_dir("/sys/class/net")
+            .map(|dir| {
+                dir.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        net_devices.sort();
+        Resources {
+            mounts: lines("/proc/self/mounts", 0),
+            net_devices,
+            semaphores: lines("/proc/sysvipc/sem", 1),
+        }
+    }
+
+    /// One `leak:` line for each thing that `after` has and `self` had not.
+    fn leaks(&self, after: &Resources, report: &mut Vec<String>) {
+        let new = |before: &[String], after: &[String], what: &str, report: &mut Vec<String>| {
+            for item in after.iter().filter(|item| !before.contains(item)) {
+                let short: Vec<&str> = item.split_whitespace().take(3).collect();
+                report.push(format!("leak: {what} {}", short.join(" ")));
+            }
+        };
+        new(&self.mounts, &after.mounts, "mount", report);
+        new(&self.net_devices, &after.net_devices, "network device", report);
+        new(&self.semaphores, &after.semaphores, "semaphore", report);
+        if self.mounts.len() != after.mounts.len() && after.mounts.len() < self.mounts.len() {
+            report.push("leak: a mount of the VM disappeared".to_string());
+        }
+    }
+}
+
+fn run_scenario(timeout: Duration, report: &mut Vec<String>) -> std::io::Result<()> {
+    let before = Resources::read();
+    let child = shell(&["/scenario.sh"])
+        .stdin(Stdio::null())
+        .stdout(open_port("/dev/ttyS1")?)
+        .stderr(open_port("/dev/ttyS2")?)
+        .spawn()?;
+    // We reap with waitpid() ourselves: as PID 1 we also collect orphans.
+    let child = Pid::from_raw(child.id() as i32);
+    report.push(format!("scenario-pid={child}"));
+
+    let end = wait_with_deadline(child, timeout);
+    report.push(end);
+    // Anything still alive was left behind by the scenario (a process whose
+    // parent did not wait for it), or is what the timeout interrupted.
+    for (pid, comm) in user_processes() {
+        report.push(format!("leak: process {comm}"));
+        let _ = kill(pid, Signal::SIGKILL);
+    }
+    while waitpid(None, None).is_ok() {}
+    before.leaks(&Resources::read(), report);
+    Ok(())
+}
+
+/// Wait for the scenario, reaping every other child on the way (we are PID 1:
+/// orphans come to us). Kill its session when the deadline passes.
+fn wait_with_deadline(child: Pid, timeout: Duration) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(pid, code)) if pid == child => return format!("exit={code}"),
+            Ok(WaitStatus::Signaled(pid, sig, _)) if pid == child => {
+                return format!("signal={}", sig as i32);
+            }
+            Ok(WaitStatus::StillAlive) | Err(_) => {
+                if Instant::now() >= deadline {
+                    let _ = kill(Pid::from_raw(-child.as_raw()), Signal::SIGKILL);
+                    let _ = kill(child, Signal::SIGKILL);
+                    let _ = waitpid(child, None);
+                    return format!("timeout={}", timeout.as_secs());
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Processes other than init and the kernel's threads.
+fn user_processes() -> Vec<(Pid, String)> {
+    let mut found = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if pid == 1 {
+            continue;
+        }
+        // Kernel threads have an empty command line.
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if cmdline.is_empty() {
+            continue;
+        }
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        found.push((Pid::from_raw(pid), comm.trim().to_string()));
+    }
+    found.sort_by_key(|(pid, _)| pid.as_raw());
+    found
+}
+
+/// `cargo xtask shell`: a login shell on the console, its controlling tty.
+fn interactive_shell() {
+    let Ok(console) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/ttyS0")
+    else {
+        return;
+    };
+    let fd = console.as_raw_fd();
+    let mut cmd = shell(&["-l"]);
+    cmd.env("TERM", "linux")
+        .env("PS1", "nslab-vm# ")
+        .stdin(console.try_clone().expect("dup console"))
+        .stdout(console.try_clone().expect("dup console"))
+        .stderr(console);
+    // SAFETY: ioctl(TIOCSCTTY) is async-signal-safe; it runs after setsid.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::ioctl(fd, libc::TIOCSCTTY, 0);
+            Ok(())
+        })
+    };
+    if let Ok(child) = cmd.spawn() {
+        let child = Pid::from_raw(child.id() as i32);
+        while let Ok(status) = waitpid(None, None) {
+            if status.pid() == Some(child) {
+                break;
+            }
+        }
+    }
+}
+
+/// Report on ttyS3, drain every port, and leave through isa-debug-exit.
+fn power_off(report: &[String]) -> ! {
+    if let Ok(mut status) = std::fs::OpenOptions::new().write(true).open("/dev/ttyS3") {
+        if let Ok(mut tio) = termios::tcgetattr(&status) {
+            termios::cfmakeraw(&mut tio);
+            let _ = termios::tcsetattr(&status, termios::SetArg::TCSANOW, &tio);
+        }
+        for line in report {
+            let _ = writeln!(status, "{line}");
+        }
+        let _ = writeln!(status, "end");
+        let _ = termios::tcdrain(&status);
+    }
+    for port in ["/dev/ttyS0", "/dev/ttyS1", "/dev/ttyS2"] {
+        if let Ok(file) = File::open(port) {
+            let _ = termios::tcdrain(&file);
+        }
+    }
+    if let Ok(mut port) = std::fs::OpenOptions::new().write(true).open("/dev/port")
+        && port.seek(SeekFrom::Start(0xf4)).is_ok()
+    {
+        let _ = port.write_all(&[DEBUG_EXIT_VALUE]);
+    }
+    let _ = nix::sys::reboot::reboot(nix::sys::reboot::RebootMode::RB_POWER_OFF);
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+

@@ -1,0 +1,127 @@
+//! The course manifest, `course.toml`: the list of steps in order.
+
+use crate::{Result, root};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Course {
+    pub step: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Short name: the solution package, `solutions/<id>`, `exercises/<id>`.
+    pub id: String,
+    pub title: String,
+    /// One sentence: what the step teaches (README and book).
+    pub teaches: String,
+    /// The binaries the step builds (reference names, as in the article).
+    pub bins: Vec<String>,
+    /// The scenario script, relative to the workspace root.
+    pub scenario: String,
+    /// Kernel modules the scenario needs (loaded by the guest init).
+    #[serde(default)]
+    pub modules: Vec<String>,
+    /// Whether the VM carries a container root filesystem at /rootfs.
+    #[serde(default)]
+    pub rootfs: bool,
+    /// Host programs carried into the VM with their shared libraries.
+    #[serde(default)]
+    pub host_tools: Vec<String>,
+    /// Seconds the scenario may run in the VM.
+    #[serde(default = "default_timeout")]
+    pub timeout: u64,
+    /// Suggested time in class, for the instructors' plan.
+    pub minutes: u32,
+    pub hints: Vec<String>,
+    #[serde(default)]
+    pub diagnosis: Vec<Diagnosis>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Diagnosis {
+    pub pattern: String,
+    pub message: String,
+}
+
+fn default_timeout() -> u64 {
+    20
+}
+
+/// Which crate of a step is built: the reference solution or the student's
+/// exercise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Variant {
+    Solution,
+    Exercise,
+}
+
+impl Variant {
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Solution => "solution",
+            Variant::Exercise => "exercise",
+        }
+    }
+}
+
+impl Step {
+    /// The cargo package of this step's variant.
+    pub fn package(&self, variant: Variant) -> String {
+        match variant {
+            Variant::Solution => self.id.clone(),
+            Variant::Exercise => format!("{}-exercise", self.id),
+        }
+    }
+
+    /// The name cargo gives the binary `bin` of this variant.
+    pub fn built_bin(&self, bin: &str, variant: Variant) -> String {
+        match variant {
+            Variant::Solution => bin.to_string(),
+            Variant::Exercise => format!("{bin}-exercise"),
+        }
+    }
+}
+
+impl Course {
+    pub fn load() -> Result<Course> {
+        let path = root().join("course.toml");
+        let text = std::fs::read_to_string(&path).map_err(|e| crate::io_err(path.display(), e))?;
+        let course: Course = toml::from_str(&text).map_err(|e| format!("course.toml: {e}"))?;
+        for (i, step) in course.step.iter().enumerate() {
+            if course.step[..i].iter().any(|s| s.id == step.id) {
+                return Err(format!("course.toml: step '{}' is listed twice", step.id));
+            }
+        }
+        Ok(course)
+    }
+
+    pub fn find(&self, id: &str) -> Result<&Step> {
+        self.step.iter().find(|s| s.id == id).ok_or_else(|| {
+            let ids: Vec<&str> = self.step.iter().map(|s| s.id.as_str()).collect();
+            format!("no step '{id}' (the steps are: {})", ids.join(", "))
+        })
+    }
+
+    /// The steps named, in course order; all of them when none is named.
+    pub fn select(&self, ids: &[String]) -> Result<Vec<Step>> {
+        for id in ids {
+            self.find(id)?;
+        }
+        Ok(self
+            .step
+            .iter()
+            .filter(|s| ids.is_empty() || ids.contains(&s.id))
+            .cloned()
+            .collect())
+    }
+
+    /// The steps before `id`: their solutions are tools in `id`'s VM.
+    pub fn before(&self, id: &str) -> &[Step] {
+        let at = self.step.iter().position(|s| s.id == id).unwrap_or(0);
+        &self.step[..at]
+    }
+}

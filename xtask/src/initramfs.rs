@@ -1,0 +1,177 @@
+//! The VM's root filesystem: a newc cpio archive the kernel unpacks into a
+//! tmpfs before it runs /init.
+//!
+//! The archive is reproducible: entries in a fixed order, inode numbers
+//! counted from 1, every mtime 0. It holds the guest init, busybox and its
+//! applets, the step's programs, the scenario, the kernel modules the step
+//! needs, and for the container steps a root filesystem at /rootfs.
+
+use crate::{Result, io_err};
+use cpio::newc::{Builder, ModeFileType, trailer};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Debian's busybox-static.
+pub fn find_busybox() -> Result<PathBuf> {
+    for candidate in ["/bin/busybox", "/usr/bin/busybox"] {
+        let path = Path::new(candidate);
+        if path.exists() && is_static(path) {
+            return Ok(path.to_path_buf());
+        }
+    }
+    Err("no static busybox (install busybox-static)".into())
+}
+
+/// A static executable has no PT_INTERP program header, so no "/lib64/ld-"
+/// path in its first kilobytes. Cheap, and enough to tell busybox-static
+/// from the dynamic busybox package.
+fn is_static(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| {
+        let head = &bytes[..bytes.len().min(4096)];
+        !head.windows(3).any(|w| w == b"ld-")
+    })
+}
+
+/// The applets of a busybox binary.
+pub fn busybox_applets(busybox: &Path) -> Result<Vec<String>> {
+    let out = Command::new(busybox)
+        .arg("--list")
+        .output()
+        .map_err(|e| io_err(busybox.display(), e))?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .filter(|applet| !applet.is_empty() && applet != "busybox")
+        .collect())
+}
+
+/// What goes into the archive, by path inside the VM.
+#[derive(Default)]
+pub struct Tree {
+    entries: BTreeMap<String, Entry>,
+}
+
+enum Entry {
+    Dir,
+    File { data: Vec<u8>, mode: u32 },
+    Symlink(String),
+    CharDev { major: u32, minor: u32 },
+}
+
+impl Tree {
+    pub fn dir(&mut self, path: &str) -> &mut Self {
+        self.parents(path);
+        self.entries.insert(path.into(), Entry::Dir);
+        self
+    }
+
+    pub fn file(&mut self, path: &str, data: Vec<u8>, mode: u32) -> &mut Self {
+        self.parents(path);
+        self.entries.insert(path.into(), Entry::File { data, mode });
+        self
+    }
+
+    pub fn copy(&mut self, path: &str, from: &Path, mode: u32) -> Result<&mut Self> {
+        let data = std::fs::read(from).map_err(|e| io_err(from.display(), e))?;
+        Ok(self.file(path, data, mode))
+    }
+
+    pub fn symlink(&mut self, path: &str, target: &str) -> &mut Self {
+        self.parents(path);
+        self.entries.insert(path.into(), Entry::Symlink(target.into()));
+        self
+    }
+
+    pub fn char_dev(&mut self, path: &str, major: u32, minor: u32) -> &mut Self {
+        self.parents(path);
+        self.entries
+            .insert(path.into(), Entry::CharDev { major, minor });
+        self
+    }
+
+    /// busybox at `dir/busybox`, with a symbolic link per applet.
+    pub fn busybox(&mut self, dir: &str, busybox: &Path, applets: &[String]) -> Result<()> {
+        self.copy(&format!("{dir}/busybox"), busybox, 0o755)?;
+        for applet in applets {
+            self.symlink(&format!("{dir}/{applet}"), "busybox");
+        }
+        Ok(())
+    }
+
+    fn parents(&mut self, path: &str) {
+        for dir in Path::new(path).ancestors().skip(1) {
+            let dir = dir.to_string_lossy();
+            if dir.is_empty() || dir == "/" {
+                break;
+            }
+            self.entries.entry(dir.into_owned()).or_insert(Entry::Dir);
+        }
+    }
+
+    /// Write the archive. BTreeMap order puts every directory before what
+    /// it contains, as the kernel needs.
+    pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
+        for (ino, (path, entry)) in self.entries.iter().enumerate() {
+            let name = path.trim_start_matches('/');
+            let header = Builder::new(name)
+                .ino(ino as u32 + 1)
+                .uid(0)
+                .gid(0)
+                .mtime(0);
+            let (header, data): (Builder, &[u8]) = match entry {
+                Entry::Dir => (
+                    header.mode(0o755).nlink(2).set_mode_file_type(ModeFileType::Directory),
+                    &[],
+                ),
+                Entry::File { data, mode } => (
+                    header.mode(*mode).nlink(1).set_mode_file_type(ModeFileType::Regular),
+                    data,
+                ),
+                Entry::Symlink(target) => (
+                    header.mode(0o777).nlink(1).set_mode_file_type(ModeFileType::Symlink),
+                    target.as_bytes(),
+                ),
+                Entry::CharDev { major, minor } => (
+                    header
+                        .mode(0o600)
+                        .nlink(1)
+                        .rdev_major(*major)
+                        .rdev_minor(*minor)
+                        .set_mode_file_type(ModeFileType::Char),
+                    &[],
+                ),
+            };
+            let mut writer = header.write(&mut *out, data.len() as u32);
+            writer.write_all(data)?;
+            writer.finish()?;
+        }
+        trailer(out)?;
+        Ok(())
+    }
+}
+
+/// Copy a dynamically linked host program into `tree` at `dir/name`, with
+/// the shared libraries `ldd` names, at their host paths.
+pub fn host_program(tree: &mut Tree, program: &Path, dir: &str) -> Result<()> {
+    let name = program.file_name().and_then(|n| n.to_str()).unwrap_or("prog");
+    tree.copy(&format!("{dir}/{name}"), program, 0o755)?;
+    let out = Command::new("ldd")
+        .arg(program)
+        .output()
+        .map_err(|e| io_err("ldd", e))?;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or
+        // "/lib64/ld-linux-x86-64.so.2 (0x...)"
+        let path = line
+            .split_whitespace()
+            .find(|word| word.starts_with('/'))
+            .map(Path::new);
+        if let Some(lib) = path {
+            let real = std::fs::canonicalize(lib).map_err(|e| io_err(lib.display(), e))?;
+            tree.copy(&lib.to_string_lossy(), &real, 0o755)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! `cargo xtask`: nslab's commands for instructors, students and CI.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use xtask::check::{self, Lab, Outcome};
+use xtask::course::{Course, Variant};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "nslab: build each step, run it in a throwaway VM, compare with its snapshot")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Prove the course works: every step's solution in a fresh VM against
+    /// its snapshot, and the exercises derived from the solutions.
+    Check {
+        /// Steps to check (default: all, in course order).
+        steps: Vec<String>,
+        /// Check the exercises instead of the solutions (an untouched
+        /// exercise fails).
+        #[arg(long)]
+        exercises: bool,
+    },
+    /// Run one step's program in the VM and show what it prints.
+    Run {
+        step: String,
+        /// Run the solution instead of your exercise.
+        #[arg(long)]
+        solution: bool,
+        /// The command line to run in the VM (default: the step's scenario).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// An interactive shell in the VM, as root, with the step's programs on PATH.
+    Shell {
+        /// The step whose programs to carry (default: the last step).
+        step: Option<String>,
+        /// Carry the solutions instead of your exercises.
+        #[arg(long)]
+        solution: bool,
+    },
+    /// Write the exercises from the solutions' marked regions (course authors).
+    Exercises {
+        /// Only check that the exercises match their solutions.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // insta reports a mismatch by panicking after printing its diff; the
+    // panic message itself adds nothing for a person.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.payload().downcast_ref::<String>().map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if !msg.starts_with("snapshot assertion") {
+            eprintln!("xtask: internal error: {info}");
+        }
+    }));
+    let result = match cli.command {
+        Command::Check { steps, exercises } => cmd_check(&steps, exercises),
+        Command::Run { step, solution, args } => cmd_run(&step, solution, &args),
+        Command::Shell { step, solution } => cmd_shell(step, solution),
+        Command::Exercises { check } => cmd_exercises(check),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T> = xtask::Result<T>;
+
+fn variant(solution: bool) -> Variant {
+    if solution { Variant::Solution } else { Variant::Exercise }
+}
+
+fn cmd_check(ids: &[String], exercises: bool) -> Result<ExitCode> {
+    let course = Course::load()?;
+    let steps = course.select(ids)?;
+    let variant = if exercises { Variant::Exercise } else { Variant::Solution };
+    let mut failures = 0;
+    if !exercises {
+        failures += check_exercises_in_sync(&steps)?;
+    }
+    let lab = Lab::prepare(course, &steps, &[variant])?;
+    eprintln!(
+        "running {} step(s) ({}s) in VMs under {}, {} at a time",
+        steps.len(),
+        variant.name(),
+        lab.accel.name(),
+        check::parallelism()
+    );
+    let started = std::time::Instant::now();
+    let outcomes = check::in_parallel(&steps, check::parallelism(), |step| {
+        let outcome = check::check(&lab, step, variant);
+        print_outcome(&outcome);
+        outcome
+    });
+    let passed = outcomes.iter().filter(|o| o.matched).count();
+    failures += outcomes.len() - passed;
+    let vm_seconds: f64 = outcomes.iter().map(|o| o.seconds).sum();
+    println!(
+        "\n{passed} passed, {} failed ({} VMs, {:.1} s of VM time, {:.1} s wall clock, {:.2} s per step)",
+        outcomes.len() - passed,
+        outcomes.len(),
+        vm_seconds,
+        started.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64() / outcomes.len().max(1) as f64
+    );
+    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn print_outcome(outcome: &Outcome) {
+    println!(
+        "{:<5} {:<10} {:<9} {}  {:>5.2} s",
+        if outcome.matched { "ok" } else { "FAIL" },
+        outcome.step,
+        outcome.variant.name(),
+        outcome.accel.name(),
+        outcome.seconds
+    );
+    if !outcome.details.is_empty() {
+        for line in outcome.details.lines() {
+            println!("      {line}");
+        }
+    }
+}
+
+/// Exercises that differ from what their solutions give: one line each.
+fn check_exercises_in_sync(steps: &[xtask::course::Step]) -> Result<usize> {
+    let mut drifted = 0;
+    for step in steps {
+        for file in xtask::exercise::derive_step(step)? {
+            if file.drifted() {
+                drifted += 1;
+                println!(
+                    "FAIL  {:<10} exercise  {} differs from its solution outside the marked regions \
+                     (course authors: cargo xtask exercises; students: cargo xtask reset {})",
+                    step.id,
+                    file.path.strip_prefix(xtask::root()).unwrap_or(&file.path).display(),
+                    step.id
+                );
+            }
+        }
+    }
+    Ok(drifted)
+}
+
+fn cmd_exercises(check_only: bool) -> Result<ExitCode> {
+    let course = Course::load()?;
+    if check_only {
+        let drifted = check_exercises_in_sync(&course.step)?;
+        return Ok(if drifted == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+    }
+    for step in &course.step {
+        for path in xtask::exercise::write_step(step)? {
+            println!("wrote {}", path.strip_prefix(xtask::root()).unwrap_or(&path).display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
+    let course = Course::load()?;
+    let step = course.find(id)?.clone();
+    let variant = variant(solution);
+    let lab = Lab::prepare(course, std::slice::from_ref(&step), &[variant])?;
+    let script = if args.is_empty() {
+        Lab::scenario(&step)?
+    } else {
+        let quoted: Vec<String> = args
+            .iter()
+            .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+            .collect();
+        format!("exec {}\n", quoted.join(" "))
+    };
+    let run = lab.boot(&step, variant, &script)?;
+    print!("{}", run.stdout);
+    eprint!("{}", run.stderr);
+    eprintln!(
+        "[{} under {} in {:.2} s: {}]",
+        step.id,
+        lab.accel.name(),
+        run.seconds,
+        run.report.iter().filter(|l| !l.starts_with("scenario-pid=")).cloned().collect::<Vec<_>>().join(", ")
+    );
+    if run.end != xtask::vm::End::Done {
+        eprintln!("the VM did not finish: {:?}\n{}", run.end, run.failure_details());
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(match run.scenario_end() {
+        Some("exit=0") => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    })
+}
+
+fn cmd_shell(id: Option<String>, solution: bool) -> Result<ExitCode> {
+    let course = Course::load()?;
+    let step = match id {
+        Some(id) => course.find(&id)?.clone(),
+        None => course.step.last().ok_or("the course has no step")?.clone(),
+    };
+    let variant = variant(solution);
+    let lab = Lab::prepare(course, std::slice::from_ref(&step), &[variant])?;
+    eprintln!("nslab VM shell ({}, {}s of step {}); `poweroff -f` or Ctrl-D leaves", lab.accel.name(), variant.name(), step.id);
+    lab.shell(&step, variant)?;
+    Ok(ExitCode::SUCCESS)
+}

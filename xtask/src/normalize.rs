@@ -1,0 +1,112 @@
+//! What varies between two runs of the same scenario, made stable, so that
+//! a snapshot states only what the kernel guarantees.
+//!
+//! - Namespace inode numbers become ordinal tags by first appearance
+//!   (`net:[4026532117]` → `net:[ns#1]`): the same namespace keeps the same
+//!   tag, so "same" and "different" stay visible. The inode numbers of the
+//!   initial ipc, uts, user, pid, cgroup and time namespaces are constants of
+//!   the kernel (4026531834 to 4026531839) and are kept as they are.
+//! - Global PIDs (at least the scenario shell's own PID) become `PID#n` in
+//!   the places where our programs print a PID; in-namespace PIDs (1, 2...)
+//!   are smaller and stay, since they are the point of the pid steps.
+//! - The kernel release, MAC addresses, IPv6 link-local addresses and
+//!   durations become placeholders.
+
+use regex::{Captures, Regex};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// Inode numbers of the initial namespaces: fixed by the kernel
+/// (PROC_*_INIT_INO in include/linux/proc_ns.h).
+const FIXED_INODES: std::ops::RangeInclusive<u64> = 4026531834..=4026531839;
+
+static INODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b40265\d{5}\b").unwrap());
+/// Places where our programs and scenarios print a PID.
+static PID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(Created process |PID of child created by clone\(\) is |/proc/|pid=|PID |",
+        r"process |Process#)(\d+)\b"
+    ))
+    .unwrap()
+});
+static KERNEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b\d+\.\d+\.\d+-\d+-(amd64|cloud-amd64)\b").unwrap());
+static MAC: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b([0-9a-f]{2}:){5}[0-9a-f]{2}\b").unwrap());
+static LINK_LOCAL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bfe80::[0-9a-f:]+(/\d+)?").unwrap());
+static DURATION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b\d+(\.\d+)?(/\d+(\.\d+)?)* ?(ms|µs|us)\b|\b\d+\.\d+ ?s\b").unwrap());
+
+pub struct Normalizer {
+    /// The PID of the scenario's shell: every PID of ours is at least this.
+    first_pid: u64,
+}
+
+impl Normalizer {
+    pub fn new(first_pid: u64) -> Normalizer {
+        Normalizer { first_pid }
+    }
+
+    pub fn apply(&self, text: &str) -> String {
+        let text = text.replace("\r\n", "\n");
+        let mut inodes: HashMap<String, usize> = HashMap::new();
+        let text = INODE.replace_all(&text, |caps: &Captures| {
+            let inode = &caps[0];
+            if inode.parse().is_ok_and(|n: u64| FIXED_INODES.contains(&n)) {
+                return inode.to_string();
+            }
+            let next = inodes.len() + 1;
+            format!("ns#{}", inodes.entry(inode.to_string()).or_insert(next))
+        });
+        let mut pids: HashMap<String, usize> = HashMap::new();
+        let text = PID.replace_all(&text, |caps: &Captures| {
+            let pid = &caps[2];
+            if pid.parse().is_ok_and(|n: u64| n < self.first_pid) {
+                return caps[0].to_string();
+            }
+            let next = pids.len() + 1;
+            format!("{}PID#{}", &caps[1], pids.entry(pid.to_string()).or_insert(next))
+        });
+        let text = KERNEL.replace_all(&text, "[KERNEL]");
+        let text = MAC.replace_all(&text, "[MAC]");
+        let text = LINK_LOCAL.replace_all(&text, "[LL6]");
+        let text = DURATION.replace_all(&text, "[TIME]");
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        lines.join("\n").trim_end().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inodes_become_ordinals_and_fixed_ones_stay() {
+        let n = Normalizer::new(70);
+        let out = n.apply("net:[4026532117] uts:[4026531838] x 4026532117 4026532200");
+        assert_eq!(out, "net:[ns#1] uts:[4026531838] x ns#1 ns#2");
+    }
+
+    #[test]
+    fn only_global_pids_are_replaced() {
+        let n = Normalizer::new(70);
+        let out = n.apply("Created process 83 in requested namespaces\n/proc/83/ns/pid /proc/1/ns/pid /proc/91/x");
+        assert_eq!(
+            out,
+            "Created process PID#1 in requested namespaces\n/proc/PID#1/ns/pid /proc/1/ns/pid /proc/PID#2/x"
+        );
+    }
+
+    #[test]
+    fn volatile_values_become_placeholders() {
+        let n = Normalizer::new(70);
+        let out = n.apply(
+            "Linux 6.1.0-56-amd64\nlink/ether 5a:0b:11:22:33:44\r\ninet6 fe80::580b:11ff:fe22:3344/64\n64 bytes: seq=0 ttl=64 time=0.412 ms\nround-trip min/avg/max = 0.1/0.2/0.3 ms  \n\n",
+        );
+        assert_eq!(
+            out,
+            "Linux [KERNEL]\nlink/ether [MAC]\ninet6 [LL6]\n64 bytes: seq=0 ttl=64 time=[TIME]\nround-trip min/avg/max = [TIME]"
+        );
+    }
+}
