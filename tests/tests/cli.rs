@@ -13,7 +13,11 @@ fn program(name: &str) -> Command {
     static BINS: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
     let bins = BINS.get_or_init(|| {
         let course = Course::load().expect("course.toml");
-        let packages: Vec<String> = course.step.iter().map(|s| s.package(Variant::Solution)).collect();
+        let packages: Vec<String> = course
+            .step
+            .iter()
+            .map(|s| s.package(Variant::Solution))
+            .collect();
         xtask::guest::build(&packages).expect("building the solutions")
     });
     Command::new(&bins[name])
@@ -34,7 +38,10 @@ mod sem {
             grep -c 74565 /proc/sysvipc/sem || true
         "#;
         let sem = program("sem");
-        let dir = PathBuf::from(sem.get_program()).parent().unwrap().to_path_buf();
+        let dir = PathBuf::from(sem.get_program())
+            .parent()
+            .unwrap()
+            .to_path_buf();
         Command::new("unshare")
             .args(["--ipc", "sh", "-c", script])
             .env("PATH", format!("{}:/usr/bin:/bin", dir.display()))
@@ -54,7 +61,10 @@ mod sem {
             kill -INT $pid; wait $pid; echo "first $?"
         "#;
         let sem = program("sem");
-        let dir = PathBuf::from(sem.get_program()).parent().unwrap().to_path_buf();
+        let dir = PathBuf::from(sem.get_program())
+            .parent()
+            .unwrap()
+            .to_path_buf();
         Command::new("unshare")
             .args(["--ipc", "sh", "-c", script])
             .env("PATH", format!("{}:/usr/bin:/bin", dir.display()))

@@ -9,6 +9,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use std::sync::Arc;
 use xtask::check::{self, Lab};
 use xtask::course::{Course, Variant};
+use xtask::vm::End;
 
 fn main() {
     let args = Arguments::from_args();
@@ -31,7 +32,10 @@ fn main() {
                 Variant::Exercise => format!("{}::exercise_fails", step.id),
             };
             trials.push(Trial::test(name, move || {
-                let lab = lab.as_ref().as_ref().map_err(|e| Failed::from(e.as_str()))?;
+                let lab = lab
+                    .as_ref()
+                    .as_ref()
+                    .map_err(|e| Failed::from(e.as_str()))?;
                 let outcome = check::check(lab, &step, variant);
                 match (variant, outcome.matched) {
                     (Variant::Solution, true) | (Variant::Exercise, false)
@@ -49,5 +53,57 @@ fn main() {
             }));
         }
     }
+    trials.push(harness_trial(
+        &lab,
+        "harness::a_scenario_that_never_ends_is_killed",
+        |lab| {
+            let mut step = lab.course.step[0].clone();
+            step.timeout = 2;
+            let run = lab.boot(&step, Variant::Solution, "echo started\nsleep 1000\n")?;
+            expect(run.end == End::Done, || {
+                format!("the VM did not finish: {:?}", run.end)
+            })?;
+            expect(run.stdout == "started\n", || {
+                format!("stdout: {:?}", run.stdout)
+            })?;
+            expect(run.scenario_end() == Some("timeout=2"), || {
+                format!("{:?}", run.report)
+            })?;
+            let transcript = check::transcript(&run);
+            expect(transcript.ends_with("[scenario ended: timeout=2]"), || {
+                transcript.clone()
+            })
+        },
+    ));
+    trials.push(harness_trial(&lab, "harness::leaks_are_reported", |lab| {
+        let step = lab.course.step[0].clone();
+        let script = "mkdir /tmp/m && mount -t tmpfs none /tmp/m\nsleep 1000 &\n";
+        let run = lab.boot(&step, Variant::Solution, script)?;
+        let transcript = check::transcript(&run);
+        expect(
+            transcript == "[scenario ended: exit=0]\n[leaked: process sleep]\n[leaked: mount none /tmp/m tmpfs]",
+            || transcript.clone(),
+        )
+    }));
     libtest_mimic::run(&args, trials).exit();
+}
+
+fn expect(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(what()) }
+}
+
+/// A test of the VM harness itself, on the first step's VM.
+fn harness_trial(
+    lab: &Arc<Result<Lab, String>>,
+    name: &str,
+    test: fn(&Lab) -> Result<(), String>,
+) -> Trial {
+    let lab = Arc::clone(lab);
+    Trial::test(name, move || {
+        let lab = lab
+            .as_ref()
+            .as_ref()
+            .map_err(|e| Failed::from(e.as_str()))?;
+        test(lab).map_err(Failed::from)
+    })
 }

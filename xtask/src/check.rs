@@ -68,8 +68,15 @@ impl Lab {
             .ok_or_else(|| format!("the build produced no binary '{name}'"))
     }
 
-    /// The VM's files for one step: init, busybox, programs, scenario.
-    pub fn initramfs(&self, step: &Step, variant: Variant, script: &str) -> Result<PathBuf> {
+    /// The VM's files for one step: init, busybox, programs, scenario,
+    /// written as `dir/initramfs.cpio`.
+    pub fn initramfs(
+        &self,
+        step: &Step,
+        variant: Variant,
+        script: &str,
+        dir: &Path,
+    ) -> Result<PathBuf> {
         let mut tree = initramfs::Tree::default();
         tree.copy("/init", self.bin("nslab-init")?, 0o755)?;
         tree.char_dev("/dev/console", 5, 1)
@@ -100,8 +107,7 @@ impl Lab {
         }
         tree.file("/scenario.sh", script.as_bytes().to_vec(), 0o755);
 
-        let dir = self.step_dir(step, variant);
-        std::fs::create_dir_all(&dir).map_err(|e| io_err(dir.display(), e))?;
+        std::fs::create_dir_all(dir).map_err(|e| io_err(dir.display(), e))?;
         let path = dir.join("initramfs.cpio");
         let mut out = Vec::new();
         tree.write(&mut out).map_err(|e| io_err("initramfs", e))?;
@@ -109,8 +115,13 @@ impl Lab {
         Ok(path)
     }
 
-    fn step_dir(&self, step: &Step, variant: Variant) -> PathBuf {
-        vm_dir().join(variant.name()).join(&step.id)
+    /// A directory of its own for each VM of this process, since the same
+    /// step may boot several times at once.
+    fn run_dir(&self, step: &Step, variant: Variant) -> PathBuf {
+        static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("{}-{}-{}-{n}", step.id, variant.name(), std::process::id());
+        vm_dir().join("runs").join(name)
     }
 
     /// The scenario of a step, with the shared shell functions before it.
@@ -119,37 +130,52 @@ impl Lab {
             let path = root().join(rel);
             std::fs::read_to_string(&path).map_err(|e| io_err(path.display(), e))
         };
-        Ok(format!("{}\n{}", read(SCENARIO_LIB)?, read(&step.scenario)?))
+        Ok(format!(
+            "{}\n{}",
+            read(SCENARIO_LIB)?,
+            read(&step.scenario)?
+        ))
     }
 
     /// Boot one VM for `step` running `script`.
+    /// The run's files are removed when the VM finished normally, and kept
+    /// (their path is in the command line shown) when it did not.
     pub fn boot(&self, step: &Step, variant: Variant, script: &str) -> Result<Run> {
+        let dir = self.run_dir(step, variant);
         let machine = Machine {
             kernel: self.kernel.clone(),
-            initramfs: self.initramfs(step, variant, script)?,
+            initramfs: self.initramfs(step, variant, script, &dir)?,
             accel: self.accel,
             modules: step.modules.clone(),
             timeout: step.timeout,
-            out_dir: self.step_dir(step, variant).join("run"),
+            out_dir: dir.clone(),
         };
-        machine.run()
+        let run = machine.run()?;
+        if run.end == End::Done {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        Ok(run)
     }
 
     /// An interactive VM with the step's programs on PATH.
     pub fn shell(&self, step: &Step, variant: Variant) -> Result<()> {
+        let dir = self.run_dir(step, variant);
         let machine = Machine {
             kernel: self.kernel.clone(),
-            initramfs: self.initramfs(step, variant, "")?,
+            initramfs: self.initramfs(step, variant, "", &dir)?,
             accel: self.accel,
             modules: step.modules.clone(),
             timeout: 0,
-            out_dir: self.step_dir(step, variant).join("shell"),
+            out_dir: dir.clone(),
         };
-        machine.interactive()
+        let result = machine.interactive();
+        let _ = std::fs::remove_dir_all(&dir);
+        result
     }
 }
 
-const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+const PASSWD: &str =
+    "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
 const GROUP: &str = "root:x:0:\nnogroup:x:65534:\n";
 
 /// The text compared with the snapshot: the scenario's stdout, its stderr
@@ -162,19 +188,21 @@ pub fn transcript(run: &Run) -> String {
         .find_map(|l| l.strip_prefix("scenario-pid="))
         .and_then(|p| p.parse().ok())
         .unwrap_or(u64::MAX);
-    let mut text = run.stdout.trim().to_string();
+    let mut parts = Vec::new();
+    if !run.stdout.trim().is_empty() {
+        parts.push(run.stdout.trim().to_string());
+    }
     if !run.stderr.trim().is_empty() {
-        text.push_str("\n[stderr]\n");
-        text.push_str(run.stderr.trim_end());
+        parts.push(format!("[stderr]\n{}", run.stderr.trim_end()));
     }
     for line in &run.report {
         match line.strip_prefix("leak: ") {
-            Some(leak) => text.push_str(&format!("\n[leaked: {leak}]")),
+            Some(leak) => parts.push(format!("[leaked: {leak}]")),
             None if line.starts_with("scenario-pid=") => {}
-            None => text.push_str(&format!("\n[scenario ended: {line}]")),
+            None => parts.push(format!("[scenario ended: {line}]")),
         }
     }
-    Normalizer::new(first_pid).apply(&text)
+    Normalizer::new(first_pid).apply(&parts.join("\n"))
 }
 
 /// How one step's check ended.
@@ -214,7 +242,11 @@ pub fn check(lab: &Lab, step: &Step, variant: Variant) -> Outcome {
     };
     outcome.seconds = run.seconds;
     if run.end != End::Done {
-        outcome.details = format!("the VM did not finish: {:?}\n{}", run.end, run.failure_details());
+        outcome.details = format!(
+            "the VM did not finish: {:?}\n{}",
+            run.end,
+            run.failure_details()
+        );
         return outcome;
     }
     outcome.transcript = transcript(&run);
@@ -227,12 +259,15 @@ pub fn check(lab: &Lab, step: &Step, variant: Variant) -> Outcome {
     if !matched {
         outcome.details = diff;
         for diagnosis in diagnose(step, &outcome.transcript) {
-            outcome.details.push_str(&format!("likely mistake: {diagnosis}\n"));
+            outcome
+                .details
+                .push_str(&format!("likely mistake: {diagnosis}\n"));
         }
         if run.scenario_end().is_some_and(|e| e.starts_with("timeout")) {
             outcome.details.push_str(&format!(
-                "the scenario did not end within {} s and was killed\n",
-                step.timeout
+                "the scenario did not end within {} s and was killed\n{}",
+                step.timeout,
+                run.failure_details()
             ));
         }
     }
@@ -269,7 +304,10 @@ pub fn read_snapshot(step_id: &str) -> Option<String> {
 
 fn compare_read_only(step: &Step, transcript: &str) -> (bool, String) {
     let Some(expected) = read_snapshot(&step.id) else {
-        return (false, format!("no snapshot tests/snapshots/{}.snap\n", step.id));
+        return (
+            false,
+            format!("no snapshot tests/snapshots/{}.snap\n", step.id),
+        );
     };
     if expected == transcript.trim_end() {
         return (true, String::new());

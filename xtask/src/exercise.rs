@@ -113,7 +113,11 @@ pub fn derive_step(step: &Step) -> Result<Vec<Derived>> {
     for (source, target) in sources(step)? {
         let text = std::fs::read_to_string(&source).map_err(|e| io_err(source.display(), e))?;
         regions += text.lines().filter(|l| l.trim() == "// @solution").count();
-        let name = source.strip_prefix(root()).unwrap_or(&source).display().to_string();
+        let name = source
+            .strip_prefix(root())
+            .unwrap_or(&source)
+            .display()
+            .to_string();
         derived.push(Derived {
             expected: derive(&text, &name)?,
             current: std::fs::read_to_string(&target).ok(),
@@ -164,7 +168,11 @@ mod tests {
             derive("// @exercise\n", "f.rs").unwrap_err(),
             "f.rs:1: marker out of order"
         );
-        assert!(derive("// @solution\n", "f.rs").unwrap_err().contains("no // @end"));
+        assert!(
+            derive("// @solution\n", "f.rs")
+                .unwrap_err()
+                .contains("no // @end")
+        );
         assert!(
             derive("// @solution\n// @exercise\nlet x = 1;\n// @end\n", "f.rs")
                 .unwrap_err()

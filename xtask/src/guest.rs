@@ -32,9 +32,7 @@ pub fn build(packages: &[String]) -> Result<HashMap<String, PathBuf>> {
     for package in packages {
         cmd.args(["-p", package]);
     }
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !out.status.success() {
         return Err(format!(
             "building the VM's programs failed ({}): see the compiler's messages above",
@@ -49,10 +47,9 @@ pub fn build(packages: &[String]) -> Result<HashMap<String, PathBuf>> {
         if msg["reason"] != "compiler-artifact" {
             continue;
         }
-        if let (Some(name), Some(exe)) = (
-            msg["target"]["name"].as_str(),
-            msg["executable"].as_str(),
-        ) {
+        if let (Some(name), Some(exe)) =
+            (msg["target"]["name"].as_str(), msg["executable"].as_str())
+        {
             bins.insert(name.to_string(), PathBuf::from(exe));
         }
     }

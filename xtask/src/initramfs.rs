@@ -80,7 +80,8 @@ impl Tree {
 
     pub fn symlink(&mut self, path: &str, target: &str) -> &mut Self {
         self.parents(path);
-        self.entries.insert(path.into(), Entry::Symlink(target.into()));
+        self.entries
+            .insert(path.into(), Entry::Symlink(target.into()));
         self
     }
 
@@ -122,15 +123,24 @@ impl Tree {
                 .mtime(0);
             let (header, data): (Builder, &[u8]) = match entry {
                 Entry::Dir => (
-                    header.mode(0o755).nlink(2).set_mode_file_type(ModeFileType::Directory),
+                    header
+                        .mode(0o755)
+                        .nlink(2)
+                        .set_mode_file_type(ModeFileType::Directory),
                     &[],
                 ),
                 Entry::File { data, mode } => (
-                    header.mode(*mode).nlink(1).set_mode_file_type(ModeFileType::Regular),
+                    header
+                        .mode(*mode)
+                        .nlink(1)
+                        .set_mode_file_type(ModeFileType::Regular),
                     data,
                 ),
                 Entry::Symlink(target) => (
-                    header.mode(0o777).nlink(1).set_mode_file_type(ModeFileType::Symlink),
+                    header
+                        .mode(0o777)
+                        .nlink(1)
+                        .set_mode_file_type(ModeFileType::Symlink),
                     target.as_bytes(),
                 ),
                 Entry::CharDev { major, minor } => (
@@ -155,7 +165,10 @@ impl Tree {
 /// Copy a dynamically linked host program into `tree` at `dir/name`, with
 /// the shared libraries `ldd` names, at their host paths.
 pub fn host_program(tree: &mut Tree, program: &Path, dir: &str) -> Result<()> {
-    let name = program.file_name().and_then(|n| n.to_str()).unwrap_or("prog");
+    let name = program
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("prog");
     tree.copy(&format!("{dir}/{name}"), program, 0o755)?;
     let out = Command::new("ldd")
         .arg(program)

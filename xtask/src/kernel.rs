@@ -63,7 +63,10 @@ pub fn bootable(vmlinuz: &Path) -> Result<PathBuf> {
     }
     let image = std::fs::read(vmlinuz).map_err(|e| {
         io_err(
-            format!("{} (set NSLAB_KERNEL to a readable copy)", vmlinuz.display()),
+            format!(
+                "{} (set NSLAB_KERNEL to a readable copy)",
+                vmlinuz.display()
+            ),
             e,
         )
     })?;

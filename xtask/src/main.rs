@@ -6,7 +6,10 @@ use xtask::check::{self, Lab, Outcome};
 use xtask::course::{Course, Variant};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "nslab: build each step, run it in a throwaway VM, compare with its snapshot")]
+#[command(
+    name = "cargo xtask",
+    about = "nslab: build each step, run it in a throwaway VM, compare with its snapshot"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -55,7 +58,10 @@ fn main() -> ExitCode {
     // insta reports a mismatch by panicking after printing its diff; the
     // panic message itself adds nothing for a person.
     std::panic::set_hook(Box::new(|info| {
-        let msg = info.payload().downcast_ref::<String>().map(String::as_str)
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
         if !msg.starts_with("snapshot assertion") {
@@ -64,7 +70,11 @@ fn main() -> ExitCode {
     }));
     let result = match cli.command {
         Command::Check { steps, exercises } => cmd_check(&steps, exercises),
-        Command::Run { step, solution, args } => cmd_run(&step, solution, &args),
+        Command::Run {
+            step,
+            solution,
+            args,
+        } => cmd_run(&step, solution, &args),
         Command::Shell { step, solution } => cmd_shell(step, solution),
         Command::Exercises { check } => cmd_exercises(check),
     };
@@ -80,13 +90,21 @@ fn main() -> ExitCode {
 type Result<T> = xtask::Result<T>;
 
 fn variant(solution: bool) -> Variant {
-    if solution { Variant::Solution } else { Variant::Exercise }
+    if solution {
+        Variant::Solution
+    } else {
+        Variant::Exercise
+    }
 }
 
 fn cmd_check(ids: &[String], exercises: bool) -> Result<ExitCode> {
     let course = Course::load()?;
     let steps = course.select(ids)?;
-    let variant = if exercises { Variant::Exercise } else { Variant::Solution };
+    let variant = if exercises {
+        Variant::Exercise
+    } else {
+        Variant::Solution
+    };
     let mut failures = 0;
     if !exercises {
         failures += check_exercises_in_sync(&steps)?;
@@ -116,7 +134,11 @@ fn cmd_check(ids: &[String], exercises: bool) -> Result<ExitCode> {
         started.elapsed().as_secs_f64(),
         started.elapsed().as_secs_f64() / outcomes.len().max(1) as f64
     );
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn print_outcome(outcome: &Outcome) {
@@ -146,7 +168,10 @@ fn check_exercises_in_sync(steps: &[xtask::course::Step]) -> Result<usize> {
                     "FAIL  {:<10} exercise  {} differs from its solution outside the marked regions \
                      (course authors: cargo xtask exercises; students: cargo xtask reset {})",
                     step.id,
-                    file.path.strip_prefix(xtask::root()).unwrap_or(&file.path).display(),
+                    file.path
+                        .strip_prefix(xtask::root())
+                        .unwrap_or(&file.path)
+                        .display(),
                     step.id
                 );
             }
@@ -159,11 +184,18 @@ fn cmd_exercises(check_only: bool) -> Result<ExitCode> {
     let course = Course::load()?;
     if check_only {
         let drifted = check_exercises_in_sync(&course.step)?;
-        return Ok(if drifted == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        return Ok(if drifted == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
     }
     for step in &course.step {
         for path in xtask::exercise::write_step(step)? {
-            println!("wrote {}", path.strip_prefix(xtask::root()).unwrap_or(&path).display());
+            println!(
+                "wrote {}",
+                path.strip_prefix(xtask::root()).unwrap_or(&path).display()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -191,10 +223,19 @@ fn cmd_run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
         step.id,
         lab.accel.name(),
         run.seconds,
-        run.report.iter().filter(|l| !l.starts_with("scenario-pid=")).cloned().collect::<Vec<_>>().join(", ")
+        run.report
+            .iter()
+            .filter(|l| !l.starts_with("scenario-pid="))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     if run.end != xtask::vm::End::Done {
-        eprintln!("the VM did not finish: {:?}\n{}", run.end, run.failure_details());
+        eprintln!(
+            "the VM did not finish: {:?}\n{}",
+            run.end,
+            run.failure_details()
+        );
         return Ok(ExitCode::FAILURE);
     }
     Ok(match run.scenario_end() {
@@ -211,7 +252,12 @@ fn cmd_shell(id: Option<String>, solution: bool) -> Result<ExitCode> {
     };
     let variant = variant(solution);
     let lab = Lab::prepare(course, std::slice::from_ref(&step), &[variant])?;
-    eprintln!("nslab VM shell ({}, {}s of step {}); `poweroff -f` or Ctrl-D leaves", lab.accel.name(), variant.name(), step.id);
+    eprintln!(
+        "nslab VM shell ({}, {}s of step {}); `poweroff -f` or Ctrl-D leaves",
+        lab.accel.name(),
+        variant.name(),
+        step.id
+    );
     lab.shell(&step, variant)?;
     Ok(ExitCode::SUCCESS)
 }

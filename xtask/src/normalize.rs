@@ -35,8 +35,9 @@ static MAC: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b([0-9a-f]{2}:){5}[0-9a-f]{2}\b").unwrap());
 static LINK_LOCAL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\bfe80::[0-9a-f:]+(/\d+)?").unwrap());
-static DURATION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b\d+(\.\d+)?(/\d+(\.\d+)?)* ?(ms|µs|us)\b|\b\d+\.\d+ ?s\b").unwrap());
+static DURATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b\d+(\.\d+)?(/\d+(\.\d+)?)* ?(ms|µs|us)\b|\b\d+\.\d+ ?s\b").unwrap()
+});
 
 pub struct Normalizer {
     /// The PID of the scenario's shell: every PID of ours is at least this.
@@ -66,7 +67,11 @@ impl Normalizer {
                 return caps[0].to_string();
             }
             let next = pids.len() + 1;
-            format!("{}PID#{}", &caps[1], pids.entry(pid.to_string()).or_insert(next))
+            format!(
+                "{}PID#{}",
+                &caps[1],
+                pids.entry(pid.to_string()).or_insert(next)
+            )
         });
         let text = KERNEL.replace_all(&text, "[KERNEL]");
         let text = MAC.replace_all(&text, "[MAC]");
@@ -91,7 +96,9 @@ mod tests {
     #[test]
     fn only_global_pids_are_replaced() {
         let n = Normalizer::new(70);
-        let out = n.apply("Created process 83 in requested namespaces\n/proc/83/ns/pid /proc/1/ns/pid /proc/91/x");
+        let out = n.apply(
+            "Created process 83 in requested namespaces\n/proc/83/ns/pid /proc/1/ns/pid /proc/91/x",
+        );
         assert_eq!(
             out,
             "Created process PID#1 in requested namespaces\n/proc/PID#1/ns/pid /proc/1/ns/pid /proc/PID#2/x"

@@ -167,7 +167,12 @@ impl Resources {
             }
         };
         new(&self.mounts, &after.mounts, "mount", report);
-        new(&self.net_devices, &after.net_devices, "network device", report);
+        new(
+            &self.net_devices,
+            &after.net_devices,
+            "network device",
+            report,
+        );
         new(&self.semaphores, &after.semaphores, "semaphore", report);
         if self.mounts.len() != after.mounts.len() && after.mounts.len() < self.mounts.len() {
             report.push("leak: a mount of the VM disappeared".to_string());
@@ -230,7 +235,11 @@ fn user_processes() -> Vec<(Pid, String)> {
         return found;
     };
     for entry in dir.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
             continue;
         };
         if pid == 1 {
@@ -309,4 +318,3 @@ fn power_off(report: &[String]) -> ! {
         std::thread::sleep(Duration::from_secs(1));
     }
 }
-

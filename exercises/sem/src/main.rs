@@ -44,6 +44,7 @@ fn stop_signals() -> SigSet {
     set
 }
 
+// ANCHOR: create
 /// Create a set of one semaphore under KEY, and fail if it exists already.
 fn create_semaphore() -> Result<libc::c_int> {
     // TODO: call semget(2) through `libc` (nix has no System V IPC) to
@@ -53,6 +54,7 @@ fn create_semaphore() -> Result<libc::c_int> {
     // step. Report it as `semget(): 'File exists' (17)` (see Error::last).
     Err(Error::msg("TODO: create the semaphore set with semget(2)"))
 }
+// ANCHOR_END: create
 
 /// Remove the set: System V objects live until removed or until their IPC
 /// namespace dies, not until their creator exits.

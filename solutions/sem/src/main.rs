@@ -44,6 +44,7 @@ fn stop_signals() -> SigSet {
     set
 }
 
+// ANCHOR: create
 /// Create a set of one semaphore under KEY, and fail if it exists already.
 fn create_semaphore() -> Result<libc::c_int> {
     // TODO: call semget(2) through `libc` (nix has no System V IPC) to
@@ -62,6 +63,7 @@ fn create_semaphore() -> Result<libc::c_int> {
     // Err(Error::msg("TODO: create the semaphore set with semget(2)"))
     // @end
 }
+// ANCHOR_END: create
 
 /// Remove the set: System V objects live until removed or until their IPC
 /// namespace dies, not until their creator exits.
