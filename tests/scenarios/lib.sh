@@ -1,16 +1,22 @@
 # Shell functions for the scenarios, run by busybox sh in the VM before each
-# step's scenario. A scenario prints a transcript, like a terminal session:
-#   run CMD...      prints "$ CMD...", runs it (stderr merged), then
-#                   "[exit N]" when N is not 0
-#   note TEXT       prints "# TEXT": what the next commands show
-#   start NAME CMD  starts CMD in the background, output to /tmp/NAME.out,
-#                   and waits until it has printed its first line; prints
-#                   "$ CMD &" and that line. Its PID is in $last_pid.
-#   stop NAME SIG   sends SIG to it, waits for it, prints "[exit N]" if not 0
+# step's scenario. A scenario prints a transcript, like a terminal session.
+# Commands are given as one string, shown as written ("$ cmpns $$ $child",
+# not the PIDs it expands to) and run with eval, so pipes and variables work.
+#
+#   run 'CMD'            prints "$ CMD", runs it (stderr merged), then
+#                        "[exit N]" when N is not 0
+#   note TEXT            prints "# TEXT": what the next commands show
+#   start NAME 'CMD'     starts CMD in the background, output to
+#                        /tmp/NAME.out, waits for its first line and prints
+#                        "$ CMD &" and that line; its PID is in $NAME
+#   spawn NAME COMM 'CMD'  starts CMD in the background, silently, and waits
+#                        until the process has exec'd COMM; its PID is in $NAME
+#   stop NAME SIG        sends SIG to NAME, waits for it, prints the rest of
+#                        its output and "[exit N]" when N is not 0
 
 run() {
-    echo "\$ $*"
-    "$@" 2>&1
+    echo "\$ $1"
+    eval "$1" 2>&1
     status=$?
     [ "$status" -eq 0 ] || echo "[exit $status]"
     return 0
@@ -21,28 +27,37 @@ note() {
     echo "# $*"
 }
 
-start() {
-    name=$1
-    shift
-    echo "\$ $* &"
-    "$@" > "/tmp/$name.out" 2>&1 &
-    last_pid=$!
-    eval "pid_$name=$last_pid"
+# Wait up to 15 s for a condition (a loaded machine under TCG is slow).
+await() {
     i=0
-    while [ ! -s "/tmp/$name.out" ] && [ $i -lt 500 ]; do
+    while ! eval "$1" && [ $i -lt 1500 ]; do
         usleep 10000
         i=$((i + 1))
     done
-    head -n 1 "/tmp/$name.out"
+}
+
+start() {
+    echo "\$ $2 &"
+    rm -f "/tmp/$1.out"
+    eval "exec $2" > "/tmp/$1.out" 2>&1 &
+    eval "$1=$!"
+    await "[ -s /tmp/$1.out ]"
+    head -n 1 "/tmp/$1.out"
+}
+
+spawn() {
+    eval "exec $3" > /dev/null 2>&1 &
+    eval "$1=$!"
+    await "[ \"\$(cat /proc/$!/comm 2>/dev/null)\" = $2 ]"
 }
 
 stop() {
-    eval "pid=\$pid_$1"
+    eval "pid=\$$1"
     kill -"$2" "$pid"
     # (busybox sh reports a job killed by a signal on stderr: not ours)
     { wait "$pid"; } 2> /dev/null
     status=$?
-    tail -n +2 "/tmp/$1.out"
+    [ -f "/tmp/$1.out" ] && tail -n +2 "/tmp/$1.out"
     [ "$status" -eq 0 ] || echo "[exit $status]"
     return 0
 }

@@ -1,0 +1,26 @@
+# Step clone: a child cloned into new namespaces, compared with cmpns.
+
+child_of() { sed -n 's/^Created process \([0-9]*\) .*/\1/p' "/tmp/$1.out"; }
+
+note "clonens pid uts: the child is in new pid and uts namespaces, and only those"
+start parent 'clonens pid uts'
+child=$(child_of parent)
+run 'cmpns $$ $child'
+
+note "In its own PID namespace, the child is PID 1 (NSpid: as seen from here, then from inside)"
+run 'grep NSpid /proc/$child/status'
+
+note "As init of its PID namespace, it ignores SIGTERM from outside; SIGKILL ends it"
+run 'kill -TERM $child; usleep 200000; grep State /proc/$child/status'
+run 'kill -KILL $child; wait $parent'
+
+note "All eight types: the time namespace comes from unshare() in the parent"
+start parent 'clonens cgroup ipc mnt net pid time user uts'
+child=$(child_of parent)
+run 'cmpns $$ $child'
+run 'kill -KILL $child; wait $parent'
+
+note "Bad input"
+run 'clonens'
+run 'clonens pid bogus'
+run 'clonens all'
