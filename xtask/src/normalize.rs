@@ -23,9 +23,9 @@ const FIXED_INODES: std::ops::RangeInclusive<u64> = 4026531834..=4026531839;
 static INODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b40265\d{5}\b").unwrap());
 /// Places where our programs and scenarios print a PID.
 static PID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(Created process |PID of child created by clone\(\) is |/proc/|pid=|Process#|NSpid:\s+)(\d+)\b"
-    ))
+    Regex::new(
+        r"(Created process |PID of child created by clone\(\) is |/proc/|pid=|Process#|NSpid:\s+)(\d+)\b",
+    )
     .unwrap()
 });
 static KERNEL: LazyLock<Regex> =
