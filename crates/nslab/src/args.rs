@@ -25,6 +25,15 @@ pub fn parse_pid(arg: &str, what: &str) -> Result<String> {
     }
 }
 
+/// Stop early, with one line, when there is no process `pid` (the
+/// article's programs went on and printed one stat() error per type).
+pub fn must_exist(pid: &str) -> Result<()> {
+    match std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        true => Ok(()),
+        false => Err(Error::msg(format!("No process has PID {pid}"))),
+    }
+}
+
 /// One namespace name; `what` begins the error message, e.g. `Bad namespace
 /// name` gives `Bad namespace name 'foo'`.
 pub fn parse_ns_name(arg: &str, what: &str) -> Result<Ns> {

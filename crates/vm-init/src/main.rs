@@ -50,6 +50,7 @@ fn boot(report: &mut Vec<String>) {
         report.push(format!("init-error=mount: {err}"));
         return;
     }
+    let _ = nix::unistd::sethostname("nslab");
     let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
     let arg = |key: &str| {
         cmdline

@@ -19,11 +19,3 @@ pub fn identity(pid: &str, ns: Ns) -> Result<(u64, u64)> {
     Err(Error::msg(format!("TODO: stat({path})")))
 }
 // ANCHOR_END: identity
-
-/// Stop early, with one line, when there is no process `pid`.
-pub fn must_exist(pid: &str) -> Result<()> {
-    match std::path::Path::new(&format!("/proc/{pid}")).exists() {
-        true => Ok(()),
-        false => Err(Error::msg(format!("No process has PID {pid}"))),
-    }
-}

@@ -5,8 +5,8 @@
 //! an error. (The article's program meant the same, but returned the result
 //! of the last comparison only: there, `uts` alone decided.)
 
-use cmpns::{identity, must_exist};
-use nslab::{Error, Ns, NsOrder, Result, parse_pid, program_name};
+use cmpns::identity;
+use nslab::{Error, Ns, NsOrder, Result, must_exist, parse_pid, program_name};
 
 const DIFFERENT: u8 = 1;
 const FAILED: u8 = 2;

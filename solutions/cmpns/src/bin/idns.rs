@@ -4,8 +4,8 @@
 //! (in the order asked), or for all eight. Every name is checked before
 //! anything is printed.
 
-use cmpns::{identity, must_exist};
-use nslab::{Error, Ns, NsOrder, Result, parse_ns_name, parse_pid, program_name};
+use cmpns::identity;
+use nslab::{Error, Ns, NsOrder, Result, must_exist, parse_ns_name, parse_pid, program_name};
 
 fn main() -> std::process::ExitCode {
     nslab::main(run)

@@ -1,0 +1,28 @@
+# Step unshare: shns gives itself new namespaces, then forks a program.
+
+note "A new pid namespace: the child forked after unshare() is its PID 1"
+run 'shns pid -- /bin/sh -c "echo \$\$"'
+
+note "A new uts namespace: a hostname set inside does not leak out"
+run 'shns uts -- /bin/sh -c "hostname inside; hostname"'
+run 'hostname'
+
+note "A new mount namespace: a mount made inside stays inside"
+run 'shns mnt -- /bin/sh -c "mount -t tmpfs scratch /root; grep -c scratch /proc/mounts"'
+run 'grep -c scratch /proc/mounts'
+
+note "No arguments: all eight types and /bin/sh, reading commands from stdin;"
+echo "# a new user namespace maps no uid yet, so root appears as uid 65534 inside"
+run 'echo "echo pid \$\$; id -u" | shns'
+
+note "The program's raw wait status: exit 5 is 1280 (0x500)"
+run 'shns ipc -- /bin/sh -c "exit 5"'
+run 'shns ipc -- /nonexistent'
+
+note "Without privilege, unshare() fails; with a new user namespace too, it succeeds"
+run 'su -s /bin/sh -c "shns ipc uts mnt -- /bin/true" nobody'
+run 'su -s /bin/sh -c "shns ipc uts mnt user -- /bin/true" nobody'
+
+note "Bad input"
+run 'shns -h'
+run 'shns bogus'
