@@ -57,6 +57,34 @@ pub fn parse_ns_list<S: AsRef<str>>(args: &[S], order: NsOrder, what: &str) -> R
         .collect())
 }
 
+/// The command line `PROGRAM PID [TYPE…|all]` of idns, ownerns, parentns
+/// and nstype: the PID, and the types in the order given (all eight in
+/// listing order when none is given, or with `all`). `pid_what` names the
+/// PID in its error message (`Parameter`, `First parameter`). Every name is
+/// checked before the program prints anything, and the process must exist.
+pub fn parse_pid_and_types(args: &[String], pid_what: &str) -> Result<(String, Vec<Ns>)> {
+    let Some((pid, names)) = args.split_first() else {
+        return Err(Error::msg(format!(
+            "Usage: {} pid [ns_names...]",
+            program_name()
+        )));
+    };
+    let pid = parse_pid(pid, pid_what)?;
+    let mut list = Vec::new();
+    for name in names {
+        if name == "all" {
+            list = Ns::all(NsOrder::Listing).to_vec();
+            break;
+        }
+        list.push(parse_ns_name(name, "Unknown namespace name")?);
+    }
+    if list.is_empty() {
+        list = Ns::all(NsOrder::Listing).to_vec();
+    }
+    must_exist(&pid)?;
+    Ok((pid, list))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,9 @@ mod error;
 mod ns;
 mod run;
 
-pub use args::{must_exist, parse_ns_list, parse_ns_name, parse_pid, program_name};
+pub use args::{
+    must_exist, parse_ns_list, parse_ns_name, parse_pid, parse_pid_and_types, program_name,
+};
 pub use error::{Error, Result, main, status_line};
 pub use ns::{Ns, NsOrder};
 pub use run::run_and_report;

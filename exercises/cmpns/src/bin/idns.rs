@@ -5,7 +5,7 @@
 //! anything is printed.
 
 use cmpns::identity;
-use nslab::{Error, Ns, NsOrder, Result, must_exist, parse_ns_name, parse_pid, program_name};
+use nslab::{Result, parse_pid_and_types};
 
 fn main() -> std::process::ExitCode {
     nslab::main(run)
@@ -13,25 +13,7 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<u8> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some((pid, names)) = args.split_first() else {
-        return Err(Error::msg(format!(
-            "Usage: {} pid [ns_names...]",
-            program_name()
-        )));
-    };
-    let pid = parse_pid(pid, "Parameter")?;
-    let mut list = Vec::new();
-    for name in names {
-        if name == "all" {
-            list = Ns::all(NsOrder::Listing).to_vec();
-            break;
-        }
-        list.push(parse_ns_name(name, "Unknown namespace name")?);
-    }
-    if list.is_empty() {
-        list = Ns::all(NsOrder::Listing).to_vec();
-    }
-    must_exist(&pid)?;
+    let (pid, list) = parse_pid_and_types(&args, "Parameter")?;
     for ns in list {
         let (dev, ino) = identity(&pid, ns)?;
         println!("{} [Device,Inode]: [{dev},{ino}]", ns.proc_path(&pid));

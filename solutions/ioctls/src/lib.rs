@@ -1,0 +1,147 @@
+//! Step 6 — the nsfs ioctls: what the kernel tells about a namespace.
+//!
+//! A file descriptor opened on `/proc/PID/ns/TYPE` refers to a namespace.
+//! Four ioctl(2) requests on it (Linux 4.9 and 4.11) ask the kernel:
+//!
+//! - `NS_GET_USERNS`: the user namespace that owns it (a new descriptor);
+//! - `NS_GET_PARENT`: the parent of a pid or user namespace (a new
+//!   descriptor); other types have no hierarchy: EINVAL;
+//! - `NS_GET_NSTYPE`: its type, as the `CLONE_NEW*` flag value;
+//! - `NS_GET_OWNER_UID`: for a user namespace, the uid of its creator.
+//!
+//! The kernel answers only within the caller's view: asking for an owner or
+//! parent outside the caller's own user or pid namespace gives EPERM, which
+//! is why the initial namespaces have no visible owner or parent.
+//!
+//! A socket knows its network namespace too: `SIOCGSKNS` on a socket gives a
+//! descriptor on the namespace the socket was created in.
+
+use nix::sys::stat::fstat;
+use nslab::{Error, Result};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+// The requests, as `nix` wraps them: each macro defines an unsafe function
+// that calls ioctl(2) and turns -1 into an errno.
+nix::ioctl_none_bad!(ns_get_userns, libc::NS_GET_USERNS);
+nix::ioctl_none_bad!(ns_get_parent, libc::NS_GET_PARENT);
+nix::ioctl_none_bad!(ns_get_nstype, libc::NS_GET_NSTYPE);
+nix::ioctl_read_bad!(ns_get_owner_uid, libc::NS_GET_OWNER_UID, libc::uid_t);
+/// `SIOCGSKNS` from <linux/sockios.h> (Linux 4.10); not in the libc crate.
+const SIOCGSKNS: libc::Ioctl = 0x894C;
+nix::ioctl_none_bad!(sock_get_netns, SIOCGSKNS);
+
+/// An ioctl's result: a new file descriptor, which we now own.
+fn owned(fd: libc::c_int) -> OwnedFd {
+    // SAFETY: the kernel just returned this descriptor to us, and nothing
+    // else refers to it.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+// ANCHOR: ioctls
+/// The user namespace that owns the namespace `ns` refers to.
+pub fn owner(ns: BorrowedFd) -> nix::Result<OwnedFd> {
+    // TODO: call ns_get_userns (unsafe: it is a raw ioctl) on ns's raw fd,
+    // and wrap the descriptor it returns with owned().
+    // @solution
+    // SAFETY: NS_GET_USERNS takes no argument.
+    unsafe { ns_get_userns(ns.as_raw_fd()) }.map(owned)
+    // @exercise
+    // Err(nix::errno::Errno::ENOSYS) // TODO: NS_GET_USERNS
+    // @end
+}
+
+/// The parent of the pid or user namespace `ns` refers to.
+pub fn parent(ns: BorrowedFd) -> nix::Result<OwnedFd> {
+    // TODO: the same with ns_get_parent.
+    // @solution
+    // SAFETY: NS_GET_PARENT takes no argument.
+    unsafe { ns_get_parent(ns.as_raw_fd()) }.map(owned)
+    // @exercise
+    // Err(nix::errno::Errno::ENOSYS) // TODO: NS_GET_PARENT
+    // @end
+}
+
+/// The type of the namespace `ns` refers to, as its `CLONE_NEW*` value.
+pub fn nstype(ns: BorrowedFd) -> nix::Result<libc::c_int> {
+    // TODO: ns_get_nstype returns the value itself, not a descriptor.
+    // @solution
+    // SAFETY: NS_GET_NSTYPE takes no argument.
+    unsafe { ns_get_nstype(ns.as_raw_fd()) }
+    // @exercise
+    // Err(nix::errno::Errno::ENOSYS) // TODO: NS_GET_NSTYPE
+    // @end
+}
+
+/// The uid (in our user namespace) of the creator of the user namespace
+/// `ns` refers to.
+pub fn owner_uid(ns: BorrowedFd) -> nix::Result<libc::uid_t> {
+    // TODO: ns_get_owner_uid writes the uid through a pointer: pass
+    // &mut uid and return it.
+    // @solution
+    let mut uid: libc::uid_t = 0;
+    // SAFETY: NS_GET_OWNER_UID writes one uid_t where we point.
+    unsafe { ns_get_owner_uid(ns.as_raw_fd(), &mut uid) }?;
+    Ok(uid)
+    // @exercise
+    // Err(nix::errno::Errno::ENOSYS) // TODO: NS_GET_OWNER_UID
+    // @end
+}
+
+/// The network namespace a socket was created in.
+pub fn socket_netns(socket: BorrowedFd) -> nix::Result<OwnedFd> {
+    // TODO: sock_get_netns (SIOCGSKNS) on the socket's raw fd.
+    // @solution
+    // SAFETY: SIOCGSKNS takes no argument.
+    unsafe { sock_get_netns(socket.as_raw_fd()) }.map(owned)
+    // @exercise
+    // Err(nix::errno::Errno::ENOSYS) // TODO: SIOCGSKNS
+    // @end
+}
+// ANCHOR_END: ioctls
+
+/// `[Device,Inode]: [D,I]`: the identity of the namespace `fd` refers to.
+pub fn identity(fd: &OwnedFd) -> Result<String> {
+    let meta = fstat(fd).map_err(|errno| Error::sys("fstat()", errno))?;
+    Ok(format!("[Device,Inode]: [{},{}]", meta.st_dev, meta.st_ino))
+}
+
+/// Open `/proc/PID/ns/TYPE` (the article's `open(PATH): 'strerror' (errno)`).
+pub fn open_ns(path: &str) -> Result<OwnedFd> {
+    use nix::fcntl::{OFlag, open};
+    open(
+        path,
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(|errno| Error::sys(format!("open({path})"), errno))
+}
+
+/// Run `query` on each namespace of PID named on the command line, printing
+/// `/proc/PID/ns/TYPE <what> [Device,Inode]: [D,I]`, or the article's
+/// `ioctl(PATH, REQUEST): 'strerror' (errno)` and going on with the next.
+/// Exit status 1 when any query failed.
+pub fn for_each_namespace(
+    request: &str,
+    what: &str,
+    query: fn(BorrowedFd) -> nix::Result<OwnedFd>,
+) -> Result<u8> {
+    use std::os::fd::AsFd;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (pid, list) = nslab::parse_pid_and_types(&args, "First parameter")?;
+    let mut status = 0;
+    for ns in list {
+        let path = ns.proc_path(&pid);
+        let fd = open_ns(&path)?;
+        match query(fd.as_fd()) {
+            Ok(answer) => println!("{path} {what} {}", identity(&answer)?),
+            Err(errno) => {
+                eprintln!(
+                    "{}",
+                    Error::sys(format!("ioctl({path}, {request})"), errno).message()
+                );
+                status = 1;
+            }
+        }
+    }
+    Ok(status)
+}
