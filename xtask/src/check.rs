@@ -241,6 +241,7 @@ pub fn check(lab: &Lab, step: &Step, variant: Variant) -> Outcome {
         }
     };
     outcome.seconds = run.seconds;
+    outcome.accel = run.accel;
     if run.end != End::Done {
         outcome.details = format!(
             "the VM did not finish: {:?}\n{}",

@@ -15,6 +15,9 @@ use wait_timeout::ChildExt;
 /// QEMU's exit status when the guest init wrote 0x31 to port 0xf4.
 const HARNESS_DONE: i32 = 99;
 
+/// What the guest init prints on the console first (crates/vm-init).
+const BOOTED: &str = "nslab-init: booted";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accel {
     Kvm,
@@ -63,6 +66,7 @@ impl Accel {
 }
 
 /// Everything one VM needs.
+#[derive(Clone)]
 pub struct Machine {
     pub kernel: PathBuf,
     pub initramfs: PathBuf,
@@ -84,6 +88,8 @@ pub enum End {
     GuestPanic,
     /// QEMU did not exit in time: the guest hung.
     Timeout,
+    /// The guest init never started: the kernel stalled while booting.
+    BootStall,
     /// QEMU itself failed (bad arguments, missing file...).
     QemuError(String),
 }
@@ -91,6 +97,8 @@ pub enum End {
 /// What a VM run produced.
 pub struct Run {
     pub end: End,
+    /// The accelerator this run used.
+    pub accel: Accel,
     pub stdout: String,
     pub stderr: String,
     /// The guest init's report: `exit=0`, `signal=9`, `timeout=20`, `leak: ...`.
@@ -191,18 +199,41 @@ impl Machine {
         format!("file:{}", self.out_dir.join(name).display())
     }
 
-    /// Boot, run the scenario, and classify the end.
+    /// Boot, run the scenario, and classify the end. Under software
+    /// emulation a stock kernel very rarely stalls during boot; a VM whose
+    /// init has not started after `boot_limit` is killed and booted again,
+    /// once.
     pub fn run(&self) -> Result<Run> {
+        let run = self.run_once()?;
+        if run.end != End::BootStall {
+            return Ok(run);
+        }
+        // A KVM that stalls is not one to trust: go on in software.
+        let again = Machine {
+            accel: Accel::Tcg,
+            ..self.clone()
+        };
+        eprintln!(
+            "nslab: the VM ({}) stalled before its init started; booting it again under tcg",
+            self.accel.name()
+        );
+        again.run_once()
+    }
+
+    fn boot_limit(&self) -> Duration {
+        match self.accel {
+            Accel::Kvm => Duration::from_secs(10),
+            Accel::Tcg => Duration::from_secs(20),
+        }
+    }
+
+    fn run_once(&self) -> Result<Run> {
         std::fs::create_dir_all(&self.out_dir).map_err(|e| io_err(self.out_dir.display(), e))?;
         let mut cmd = self.qemu(false);
         let command_line = shell_words(&cmd);
         // The guest init enforces the scenario's timeout; this one catches a
-        // guest that hangs (or never boots) on top of it.
-        let boot_allowance = match self.accel {
-            Accel::Kvm => 20,
-            Accel::Tcg => 60,
-        };
-        let limit = Duration::from_secs(self.timeout + boot_allowance);
+        // guest that hangs on top of it.
+        let limit = Duration::from_secs(self.timeout) + self.boot_limit() + Duration::from_secs(30);
         let started = Instant::now();
         let mut child = cmd
             .stdin(Stdio::null())
@@ -210,17 +241,32 @@ impl Machine {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start qemu-system-x86_64: {e}"))?;
-        let status = child
-            .wait_timeout(limit)
-            .map_err(|e| format!("waiting for qemu: {e}"))?;
-        let status = match status {
-            Some(status) => Some(status),
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                None
+        let console = self.out_dir.join("console");
+        let mut booted = false;
+        let status = loop {
+            let slice = Duration::from_millis(if booted { 200 } else { 50 });
+            if let Some(status) = child
+                .wait_timeout(slice)
+                .map_err(|e| format!("waiting for qemu: {e}"))?
+            {
+                break Ok(status);
+            }
+            let elapsed = started.elapsed();
+            if !booted {
+                booted = std::fs::read(&console)
+                    .is_ok_and(|text| text.windows(BOOTED.len()).any(|w| w == BOOTED.as_bytes()));
+                if !booted && elapsed > self.boot_limit() {
+                    break Err(End::BootStall);
+                }
+            }
+            if elapsed > limit {
+                break Err(End::Timeout);
             }
         };
+        if status.is_err() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let seconds = started.elapsed().as_secs_f64();
         let mut qemu_stderr = String::new();
         if let Some(mut err) = child.stderr.take() {
@@ -233,10 +279,10 @@ impl Machine {
         };
         let report: Vec<String> = read("report").lines().map(str::to_owned).collect();
         let end = match status.map(|s| s.code()) {
-            None => End::Timeout,
-            Some(Some(HARNESS_DONE)) if report.last().is_some_and(|l| l == "end") => End::Done,
-            Some(Some(0)) | Some(Some(HARNESS_DONE)) => End::GuestPanic,
-            Some(code) => End::QemuError(format!(
+            Err(end) => end,
+            Ok(Some(HARNESS_DONE)) if report.last().is_some_and(|l| l == "end") => End::Done,
+            Ok(Some(0)) | Ok(Some(HARNESS_DONE)) => End::GuestPanic,
+            Ok(code) => End::QemuError(format!(
                 "qemu exited with {}: {}",
                 code.map_or("a signal".into(), |c| c.to_string()),
                 qemu_stderr.trim()
@@ -244,6 +290,7 @@ impl Machine {
         };
         Ok(Run {
             end,
+            accel: self.accel,
             stdout: read("stdout"),
             stderr: read("stderr"),
             report: report.into_iter().filter(|l| l != "end").collect(),

@@ -36,7 +36,12 @@ use std::time::{Duration, Instant};
 /// Written to port 0xf4: QEMU exits with (0x31 << 1) | 1 = 99.
 const DEBUG_EXIT_VALUE: u8 = 0x31;
 
+/// Printed on the console as soon as init runs: the host's sign that the
+/// kernel booted (a boot that never shows it is retried once).
+const BOOTED: &str = "nslab-init: booted";
+
 fn main() {
+    println!("{BOOTED}");
     let mut report = Vec::new();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| boot(&mut report)));
     if outcome.is_err() {
