@@ -11,6 +11,7 @@
 //! - [`check`]: a step run in the VM and compared with its snapshot;
 //! - [`exercise`]: exercises derived from the solutions.
 
+pub mod book;
 pub mod check;
 pub mod course;
 pub mod exercise;
@@ -18,7 +19,9 @@ pub mod guest;
 pub mod initramfs;
 pub mod kernel;
 pub mod normalize;
+pub mod progress;
 pub mod provision;
+pub mod report;
 pub mod vm;
 
 use std::path::{Path, PathBuf};

@@ -26,7 +26,29 @@ enum Command {
         /// exercise fails).
         #[arg(long)]
         exercises: bool,
+        /// Also print the results as JSON on stdout (for grading).
+        #[arg(long, value_parser = ["text", "json"], default_value = "text")]
+        format: String,
+        /// Also write the results as a JUnit XML file (for CI and grading).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<std::path::PathBuf>,
     },
+    /// Check your exercise for a step in the VM (default: the first step
+    /// you have not passed), with the likely mistake when it fails.
+    Verify { step: Option<String> },
+    /// Show the next hint for a step (one more at each call).
+    Hint { step: String },
+    /// Which steps you have passed, and what to do next.
+    Progress,
+    /// Restore a step's exercise to its original state.
+    Reset {
+        step: String,
+        /// Do not ask before discarding your changes.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Build the course book into book/build (installs mdbook if missing).
+    Book,
     /// Run one step's program in the VM and show what it prints.
     Run {
         step: String,
@@ -69,7 +91,17 @@ fn main() -> ExitCode {
         }
     }));
     let result = match cli.command {
-        Command::Check { steps, exercises } => cmd_check(&steps, exercises),
+        Command::Check {
+            steps,
+            exercises,
+            format,
+            junit,
+        } => cmd_check(&steps, exercises, format == "json", junit.as_deref()),
+        Command::Verify { step } => cmd_verify(step),
+        Command::Hint { step } => cmd_hint(&step),
+        Command::Progress => cmd_progress(),
+        Command::Reset { step, yes } => cmd_reset(&step, yes),
+        Command::Book => cmd_book(),
         Command::Run {
             step,
             solution,
@@ -97,7 +129,12 @@ fn variant(solution: bool) -> Variant {
     }
 }
 
-fn cmd_check(ids: &[String], exercises: bool) -> Result<ExitCode> {
+fn cmd_check(
+    ids: &[String],
+    exercises: bool,
+    json: bool,
+    junit: Option<&std::path::Path>,
+) -> Result<ExitCode> {
     let course = Course::load()?;
     let steps = course.select(ids)?;
     let variant = if exercises {
@@ -108,6 +145,13 @@ fn cmd_check(ids: &[String], exercises: bool) -> Result<ExitCode> {
     let mut failures = 0;
     if !exercises {
         failures += check_exercises_in_sync(&steps)?;
+        match xtask::book::build(&course) {
+            Ok(()) => println!("ok    book       (built into book/build)"),
+            Err(err) => {
+                println!("FAIL  book       {err}");
+                failures += 1;
+            }
+        }
     }
     let lab = Lab::prepare(course, &steps, &[variant])?;
     eprintln!(
@@ -123,6 +167,13 @@ fn cmd_check(ids: &[String], exercises: bool) -> Result<ExitCode> {
         print_outcome(&outcome);
         outcome
     });
+    if json {
+        println!("{}", xtask::report::json(&outcomes));
+    }
+    if let Some(path) = junit {
+        std::fs::write(path, xtask::report::junit(&outcomes))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let passed = outcomes.iter().filter(|o| o.matched).count();
     failures += outcomes.len() - passed;
     let vm_seconds: f64 = outcomes.iter().map(|o| o.seconds).sum();
@@ -259,5 +310,139 @@ fn cmd_shell(id: Option<String>, solution: bool) -> Result<ExitCode> {
         step.id
     );
     lab.shell(&step, variant)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_verify(id: Option<String>) -> Result<ExitCode> {
+    let course = Course::load()?;
+    let mut progress = xtask::progress::Progress::load();
+    let step = match id {
+        Some(id) => course.find(&id)?.clone(),
+        None => match course.step.iter().find(|s| !progress.has_passed(&s.id)) {
+            Some(step) => step.clone(),
+            None => {
+                println!("You have passed every step. Well done!");
+                return Ok(ExitCode::SUCCESS);
+            }
+        },
+    };
+    println!(
+        "verifying your exercise for step {}: {}",
+        step.id, step.title
+    );
+    let lab = Lab::prepare(course, std::slice::from_ref(&step), &[Variant::Exercise])?;
+    let outcome = check::check(&lab, &step, Variant::Exercise);
+    print_outcome(&outcome);
+    if !outcome.matched {
+        println!(
+            "\nNot yet. Read the differences above; stuck? `cargo xtask hint {}`.",
+            step.id
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    progress.mark_passed(&step.id);
+    progress.save()?;
+    let next = lab.course.step.iter().find(|s| !progress.has_passed(&s.id));
+    match next {
+        Some(next) => println!(
+            "\nStep {} passed. Next: {} ({}), `cargo xtask verify {}`.",
+            step.id, next.id, next.title, next.id
+        ),
+        None => println!("\nStep {} passed, and with it the whole course.", step.id),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_hint(id: &str) -> Result<ExitCode> {
+    let course = Course::load()?;
+    let step = course.find(id)?;
+    let mut progress = xtask::progress::Progress::load();
+    let shown = progress.hints.get(id).copied().unwrap_or(0);
+    let now = (shown + 1).min(step.hints.len());
+    for (n, hint) in step.hints.iter().take(now).enumerate() {
+        println!(
+            "Hint {} of {} for {}:\n  {hint}\n",
+            n + 1,
+            step.hints.len(),
+            id
+        );
+    }
+    if now == step.hints.len() {
+        println!("That was the last hint; the book's chapter has the whole story.");
+    }
+    progress.hints.insert(id.to_string(), now);
+    progress.save()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_progress() -> Result<ExitCode> {
+    let course = Course::load()?;
+    let progress = xtask::progress::Progress::load();
+    for step in &course.step {
+        let mark = if progress.has_passed(&step.id) {
+            "[x]"
+        } else {
+            "[ ]"
+        };
+        let hints = match progress.hints.get(&step.id) {
+            Some(n) => format!("  ({n} hint(s) used)"),
+            None => String::new(),
+        };
+        println!("{mark} {:<10} {}{hints}", step.id, step.title);
+    }
+    let done = course
+        .step
+        .iter()
+        .filter(|s| progress.has_passed(&s.id))
+        .count();
+    println!("\n{done} of {} steps passed.", course.step.len());
+    if let Some(next) = course.step.iter().find(|s| !progress.has_passed(&s.id)) {
+        println!(
+            "Next: read book/src/steps/{}.md, fill in the TODOs of exercises/{}/src, then `cargo xtask verify`.",
+            next.id, next.id
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_reset(id: &str, yes: bool) -> Result<ExitCode> {
+    let course = Course::load()?;
+    let step = course.find(id)?;
+    let changed: Vec<_> = xtask::exercise::derive_step(step)?
+        .into_iter()
+        .filter(|f| f.drifted())
+        .collect();
+    if changed.is_empty() {
+        println!("exercises/{id} is already as it was at the start.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for file in &changed {
+        println!(
+            "changed: {}",
+            file.path
+                .strip_prefix(xtask::root())
+                .unwrap_or(&file.path)
+                .display()
+        );
+    }
+    if !yes {
+        use std::io::{BufRead, Write};
+        print!("Discard your work in these files? [y/N] ");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            println!("Nothing changed.");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    xtask::exercise::write_step(step)?;
+    println!("exercises/{id} restored.");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_book() -> Result<ExitCode> {
+    xtask::book::build(&Course::load()?)?;
+    println!("built book/build/index.html");
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,57 @@
+//! The course's own consistency, without a VM: the book builds (mdbook is
+//! installed if missing), the README lists every step as the manifest says,
+//! and every exercise is what its solution's marked regions give.
+
+use xtask::course::Course;
+
+#[test]
+fn the_book_builds_without_warnings_or_broken_links() {
+    let course = Course::load().unwrap();
+    if let Err(problems) = xtask::book::build(&course) {
+        panic!("{problems}");
+    }
+}
+
+#[test]
+fn the_readme_lists_every_step_with_what_it_teaches() {
+    let course = Course::load().unwrap();
+    let readme = std::fs::read_to_string(xtask::root().join("README.md")).unwrap();
+    for step in &course.step {
+        let row = format!("| `{}` | {} |", step.id, step.teaches);
+        assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
+    }
+}
+
+#[test]
+fn every_exercise_is_derived_from_its_solution() {
+    let course = Course::load().unwrap();
+    for step in &course.step {
+        for file in xtask::exercise::derive_step(step).unwrap() {
+            assert!(
+                !file.drifted(),
+                "{} differs from its solution outside the marked regions: run `cargo xtask exercises`",
+                file.path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_step_has_hints_and_a_scenario() {
+    let course = Course::load().unwrap();
+    for step in &course.step {
+        assert!(step.hints.len() >= 2, "step {} needs graded hints", step.id);
+        assert!(
+            xtask::root().join(&step.scenario).is_file(),
+            "{}",
+            step.scenario
+        );
+        assert!(
+            xtask::root()
+                .join(format!("tests/snapshots/{}.snap", step.id))
+                .is_file(),
+            "step {} has no reviewed snapshot",
+            step.id
+        );
+    }
+}
