@@ -89,8 +89,11 @@ impl Lab {
             .file("/etc/group", GROUP.into(), 0o644)
             .file("/etc/hostname", b"nslab\n".to_vec(), 0o644);
         tree.busybox("/bin", &self.busybox, &self.applets)?;
+        if step.rootfs {
+            initramfs::container_rootfs(&mut tree, "/rootfs", &self.busybox, &self.applets)?;
+        }
         for tool in &step.host_tools {
-            initramfs::host_program(&mut tree, Path::new(tool), "/bin")?;
+            initramfs::host_program(&mut tree, Path::new(tool), "", "/bin")?;
         }
         for earlier in self.course.before(&step.id) {
             for bin in &earlier.bins {

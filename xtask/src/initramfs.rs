@@ -111,6 +111,28 @@ impl Tree {
         }
     }
 
+    /// Write the tree into a directory of the host (device nodes are
+    /// skipped: they need no place in a container's root filesystem).
+    pub fn write_dir(&self, dir: &Path) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        for (path, entry) in &self.entries {
+            let target = dir.join(path.trim_start_matches('/'));
+            let done = match entry {
+                Entry::Dir => std::fs::create_dir_all(&target),
+                Entry::File { data, mode } => std::fs::write(&target, data).and_then(|()| {
+                    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(*mode))
+                }),
+                Entry::Symlink(link) => {
+                    let _ = std::fs::remove_file(&target);
+                    std::os::unix::fs::symlink(link, &target)
+                }
+                Entry::CharDev { .. } => Ok(()),
+            };
+            done.map_err(|e| io_err(target.display(), e))?;
+        }
+        Ok(())
+    }
+
     /// Write the archive. BTreeMap order puts every directory before what
     /// it contains, as the kernel needs.
     pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
@@ -162,14 +184,40 @@ impl Tree {
     }
 }
 
-/// Copy a dynamically linked host program into `tree` at `dir/name`, with
-/// the shared libraries `ldd` names, at their host paths.
-pub fn host_program(tree: &mut Tree, program: &Path, dir: &str) -> Result<()> {
+/// A container's root filesystem at `root`, in the manner of LXC's busybox
+/// template: busybox and its applets, the few files its tools read, and
+/// `lsns` from util-linux with its libraries.
+pub fn container_rootfs(
+    tree: &mut Tree,
+    root: &str,
+    busybox: &Path,
+    applets: &[String],
+) -> Result<()> {
+    tree.busybox(&format!("{root}/bin"), busybox, applets)?;
+    for dir in ["proc", "sys", "dev", "tmp", "root", "etc"] {
+        tree.dir(&format!("{root}/{dir}"));
+    }
+    tree.file(
+        &format!("{root}/etc/passwd"),
+        b"root:x:0:0:root:/root:/bin/sh\n".to_vec(),
+        0o644,
+    )
+    .file(&format!("{root}/etc/group"), b"root:x:0:\n".to_vec(), 0o644);
+    host_program(tree, Path::new(LSNS), root, "/bin")
+}
+
+/// util-linux's lsns, which the container steps carry into their rootfs.
+pub const LSNS: &str = "/usr/bin/lsns";
+
+/// Copy a dynamically linked host program into `tree` at `root/dir/name`,
+/// with the shared libraries `ldd` names, at their host paths under `root`
+/// ("" for the VM's own root, "/rootfs" for the container's).
+pub fn host_program(tree: &mut Tree, program: &Path, root: &str, dir: &str) -> Result<()> {
     let name = program
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("prog");
-    tree.copy(&format!("{dir}/{name}"), program, 0o755)?;
+    tree.copy(&format!("{root}{dir}/{name}"), program, 0o755)?;
     let out = Command::new("ldd")
         .arg(program)
         .output()
@@ -183,7 +231,7 @@ pub fn host_program(tree: &mut Tree, program: &Path, dir: &str) -> Result<()> {
             .map(Path::new);
         if let Some(lib) = path {
             let real = std::fs::canonicalize(lib).map_err(|e| io_err(lib.display(), e))?;
-            tree.copy(&lib.to_string_lossy(), &real, 0o755)?;
+            tree.copy(&format!("{root}{}", lib.display()), &real, 0o755)?;
         }
     }
     Ok(())

@@ -9,8 +9,8 @@
 //! - Global PIDs (at least the scenario shell's own PID) become `PID#n` in
 //!   the places where our programs print a PID; in-namespace PIDs (1, 2...)
 //!   are smaller and stay, since they are the point of the pid steps.
-//! - The kernel release, MAC addresses, IPv6 link-local addresses and
-//!   durations become placeholders.
+//! - The kernel release, MAC addresses, IPv6 link-local addresses,
+//!   durations and `ls -l` dates become placeholders.
 
 use regex::{Captures, Regex};
 use std::collections::HashMap;
@@ -34,6 +34,13 @@ static MAC: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b([0-9a-f]{2}:){5}[0-9a-f]{2}\b").unwrap());
 static LINK_LOCAL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\bfe80::[0-9a-f:]+(/\d+)?").unwrap());
+/// `ls -l` dates: `Nov 22 22:40` (this year) or `Nov 22  2025`.
+static LS_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} +(\d{2}:\d{2}|\d{4})\b",
+    )
+    .unwrap()
+});
 static DURATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b\d+(\.\d+)?(/\d+(\.\d+)?)* ?(ms|µs|us)\b|\b\d+\.\d+ ?s\b").unwrap()
 });
@@ -76,6 +83,7 @@ impl Normalizer {
         let text = MAC.replace_all(&text, "[MAC]");
         let text = LINK_LOCAL.replace_all(&text, "[LL6]");
         let text = DURATION.replace_all(&text, "[TIME]");
+        let text = LS_DATE.replace_all(&text, "[DATE]");
         let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
         lines.join("\n").trim_end().to_string()
     }
@@ -108,11 +116,11 @@ mod tests {
     fn volatile_values_become_placeholders() {
         let n = Normalizer::new(70);
         let out = n.apply(
-            "Linux 6.1.0-56-amd64\nlink/ether 5a:0b:11:22:33:44\r\ninet6 fe80::580b:11ff:fe22:3344/64\n64 bytes: seq=0 ttl=64 time=0.412 ms\nround-trip min/avg/max = 0.1/0.2/0.3 ms  \n\n",
+            "Linux 6.1.0-56-amd64\nlrwxrwxrwx 1 root root 0 Nov 22 22:40 uts\nlink/ether 5a:0b:11:22:33:44\r\ninet6 fe80::580b:11ff:fe22:3344/64\n64 bytes: seq=0 ttl=64 time=0.412 ms\nround-trip min/avg/max = 0.1/0.2/0.3 ms  \n\n",
         );
         assert_eq!(
             out,
-            "Linux [KERNEL]\nlink/ether [MAC]\ninet6 [LL6]\n64 bytes: seq=0 ttl=64 time=[TIME]\nround-trip min/avg/max = [TIME]"
+            "Linux [KERNEL]\nlrwxrwxrwx 1 root root 0 [DATE] uts\nlink/ether [MAC]\ninet6 [LL6]\n64 bytes: seq=0 ttl=64 time=[TIME]\nround-trip min/avg/max = [TIME]"
         );
     }
 }

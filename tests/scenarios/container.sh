@@ -1,0 +1,30 @@
+# Step container: a command as PID 1 of new pid, mnt, uts and ipc
+# namespaces, chrooted in a busybox root filesystem with its own /proc.
+cd /
+
+note "ps in the container: the command is PID 1, and nothing of the VM is visible"
+run 'container --rootfs /rootfs ps aux'
+
+note "Its namespaces: pid, mnt, uts and ipc are new, the others are the VM's"
+run 'container --rootfs /rootfs ls -l /proc/self/ns'
+run 'idns $$ cgroup ipc mnt net pid time user uts'
+
+note "lsns (util-linux) inside lists the container's namespaces"
+run 'container --rootfs /rootfs lsns --output NS,TYPE,NPROCS,PID,COMMAND'
+
+note "Its own hostname; the VM keeps its own"
+run 'container --rootfs /rootfs --hostname box /bin/hostname'
+run 'hostname'
+
+note "The VM's /proc and mount table are unchanged afterwards"
+run 'grep -c "^proc /proc proc" /proc/mounts'
+run 'grep -c rootfs/proc /proc/mounts'
+
+note "A command that fails inside: the parent reports it and fails too"
+run 'container --rootfs /rootfs /bin/sh -c "exit 3"'
+
+note "Bad input is refused before any clone"
+run 'container --rootfs /nonexistent'
+run 'container --rootfs /rootfs /bin/nonexistent'
+run 'container --rootfs /rootfs --hostname "" /bin/true'
+run 'container --bogus'
