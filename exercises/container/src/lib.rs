@@ -185,14 +185,17 @@ fn exec(command: &[String]) -> Error {
     let cstring =
         |s: &str| CString::new(s).map_err(|_| Error::msg("an argument contains a NUL byte"));
     let build = || -> Result<(CString, Vec<CString>, Vec<CString>)> {
-        let argv = command.iter().map(|a| cstring(a)).collect::<Result<_>>()?;
+        let argv = command
+            .iter()
+            .map(|a| cstring(a.as_str()))
+            .collect::<Result<_>>()?;
         let env = [
             &format!("PATH={CONTAINER_PATH}"),
             "HOME=/root",
             "TERM=linux",
         ]
         .into_iter()
-        .map(|e| cstring(e))
+        .map(&cstring)
         .collect::<Result<_>>()?;
         Ok((cstring(&path.to_string_lossy())?, argv, env))
     };
