@@ -1,6 +1,8 @@
 # Shell functions for the scenarios, run by busybox sh in the VM before each
 # step's scenario. A scenario prints a transcript, like a terminal session.
-# Commands are given as one string, shown as written ("$ cmpns $$ $child",
+# Debian's busybox sh runs its own applets before anything in PATH: a
+# program of the VM that busybox also provides (ip) must be named by its
+# path (/bin/ip). Commands are given as one string, shown as written ("$ cmpns $$ $child",
 # not the PIDs it expands to) and run with eval, so pipes and variables work.
 #
 #   run 'CMD'            prints "$ CMD", runs it (stderr merged), then
@@ -27,12 +29,12 @@ note() {
     echo "# $*"
 }
 
-# Wait up to 15 s for a condition (a loaded machine under TCG is slow).
+# Wait until a condition holds, for 15 s at most (a loaded machine under
+# TCG is slow), however long the condition itself takes to test.
 await() {
-    i=0
-    while ! eval "$1" && [ $i -lt 1500 ]; do
+    deadline=$(($(date +%s) + 15))
+    while ! eval "$1" && [ "$(date +%s)" -lt $deadline ]; do
         usleep 10000
-        i=$((i + 1))
     done
 }
 

@@ -175,15 +175,20 @@ fn cmd_check(
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     let passed = outcomes.iter().filter(|o| o.matched).count();
+    let other_failures = failures;
     failures += outcomes.len() - passed;
     let vm_seconds: f64 = outcomes.iter().map(|o| o.seconds).sum();
     println!(
-        "\n{passed} passed, {} failed ({} VMs, {:.1} s of VM time, {:.1} s wall clock, {:.2} s per step)",
-        outcomes.len() - passed,
+        "\n{passed} passed, {} failed ({} VMs, {:.1} s of VM time, {:.1} s wall clock, {:.2} s per step{})",
+        failures,
         outcomes.len(),
         vm_seconds,
         started.elapsed().as_secs_f64(),
-        started.elapsed().as_secs_f64() / outcomes.len().max(1) as f64
+        started.elapsed().as_secs_f64() / outcomes.len().max(1) as f64,
+        match other_failures {
+            0 => String::new(),
+            n => format!("; {n} failure(s) before the VMs: book or exercises"),
+        }
     );
     Ok(if failures == 0 {
         ExitCode::SUCCESS

@@ -24,7 +24,7 @@ static INODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b40265\d{5}\b").u
 /// Places where our programs and scenarios print a PID.
 static PID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(Created process |PID of child created by clone\(\) is |/proc/|pid=|Process#|NSpid:\s+)(\d+)\b",
+        r"(Created process |PID of child created by clone\(\) is |/proc/|pid=|Process#|NSpid:\s+|netns )(\d+)\b",
     )
     .unwrap()
 });

@@ -230,7 +230,10 @@ fn exec(command: &[String]) -> Error {
 }
 
 /// The child's body: set up, exec; on failure print the line and exit 127.
+/// Should the parent die first, the kernel kills the container's init (and
+/// with it the whole PID namespace): nothing is left behind.
 pub fn child_main(options: &Options) -> isize {
+    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
     let err = enter_container(options);
     eprintln!("{}: {}", program_name(), err.message());
     127

@@ -1,0 +1,36 @@
+# Step veth: the container in its own network namespace, linked to the
+# VM by a veth pair (veth0 here, 10.0.0.13; veth1 inside, 10.0.0.15).
+cd /
+
+note "Inside: lo and veth1 are up, veth1 has its address; nothing else"
+run 'netcontainer --rootfs /rootfs ip addr'
+
+note "Inside, ping the parent's end"
+run 'netcontainer --rootfs /rootfs ping -c 3 10.0.0.13'
+
+note "While a container runs, the VM has veth0, addressed and up"
+start box 'netcontainer --rootfs /rootfs sleep 1000'
+await '/bin/ip -brief link show veth0 2>/dev/null | grep -q UP'
+run '/bin/ip -brief addr show veth0'
+run 'ping -c 1 -W 2 10.0.0.15 | grep -c "1 packets received"'
+
+note "Its network namespace differs from the VM's; the others as in the container step"
+child=$(sed -n 's/^netcontainer: PID of child created by clone() is \([0-9]*\)/\1/p' /tmp/box.out)
+run 'cmpns $$ $child'
+run 'kill -KILL ${child:-$box}; wait $box'
+
+note "Afterwards, no veth is left in the VM"
+run '/bin/ip -brief link show type veth | wc -l'
+run 'ls /sys/class/net'
+
+note "A failure after clone: a veth0 exists already. The parent says so and"
+echo "# fails, the child stops, and the other veth0 is left as it was"
+run '/bin/ip link add veth0 type veth peer name other'
+run 'netcontainer --rootfs /rootfs /bin/true'
+run '/bin/ip -brief link show type veth | wc -l'
+run '/bin/ip link del veth0'
+
+note "Bad input is refused before any clone or veth"
+run 'netcontainer --rootfs /nonexistent'
+run 'netcontainer --rootfs /rootfs /bin/nonexistent'
+run '/bin/ip -brief link show type veth | wc -l'
