@@ -11,6 +11,7 @@
 //! - [`check`]: a step run in the VM and compared with its snapshot;
 //! - [`exercise`]: exercises derived from the solutions.
 
+pub mod bench;
 pub mod book;
 pub mod check;
 pub mod course;

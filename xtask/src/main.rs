@@ -49,6 +49,13 @@ enum Command {
     },
     /// Build the course book into book/build (installs mdbook if missing).
     Book,
+    /// Time `container /bin/true` next to util-linux unshare and a bare
+    /// chroot, on the host (as root).
+    Bench {
+        /// Runs of each command.
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
     /// Run one step's program in the VM and show what it prints.
     Run {
         step: String,
@@ -102,6 +109,7 @@ fn main() -> ExitCode {
         Command::Progress => cmd_progress(),
         Command::Reset { step, yes } => cmd_reset(&step, yes),
         Command::Book => cmd_book(),
+        Command::Bench { runs } => xtask::bench::run(runs.max(10)).map(|()| ExitCode::SUCCESS),
         Command::Run {
             step,
             solution,

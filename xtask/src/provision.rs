@@ -59,7 +59,7 @@ pub fn ensure() -> Result<()> {
         return Ok(());
     }
     let list = missing.join(" ");
-    let root = nix_is_root();
+    let root = is_root();
     if !root || !on_path("apt-get") {
         return Err(format!(
             "the VM needs packages that are not installed: {list}\n\
@@ -89,7 +89,7 @@ pub fn ensure() -> Result<()> {
     Ok(())
 }
 
-fn nix_is_root() -> bool {
+pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
         status
             .lines()
