@@ -75,10 +75,27 @@ pub fn build(course: &Course) -> Result<()> {
     }
 }
 
-/// `book/src/generated/<step>-hints.md`, from the manifest.
+/// `book/src/generated/<step>-hints.md` and `schedule.md`, from the manifest.
 fn generate(course: &Course) -> Result<()> {
     let dir = book_dir().join("src").join("generated");
     std::fs::create_dir_all(&dir).map_err(|e| io_err(dir.display(), e))?;
+    let mut schedule = String::from(
+        "| step | what it teaches | minutes |\n|------|-----------------|---------|\n",
+    );
+    for step in &course.step {
+        schedule.push_str(&format!(
+            "| [{}](steps/{}.md) | {} | {} |\n",
+            step.id, step.id, step.teaches, step.minutes
+        ));
+    }
+    let total: u32 = course.step.iter().map(|s| s.minutes).sum();
+    schedule.push_str(&format!(
+        "\nIn all {} h {:02} min, in two or three sessions.\n",
+        total / 60,
+        total % 60
+    ));
+    let path = dir.join("schedule.md");
+    std::fs::write(&path, schedule).map_err(|e| io_err(path.display(), e))?;
     for step in &course.step {
         let mut text = String::new();
         for (n, hint) in step.hints.iter().enumerate() {
@@ -129,7 +146,13 @@ fn check_sources(course: &Course) -> Result<Vec<String>> {
             }
         }
     }
+    // Generated fragments are checked where they are included: their links
+    // resolve from the including chapter.
+    let generated = src.join("generated");
     for file in markdown_files(&src)? {
+        if file.starts_with(&generated) {
+            continue;
+        }
         let text = read(&file)?;
         for target in relative_links(&text) {
             let resolved = file.parent().unwrap_or(&src).join(&target);
