@@ -6,6 +6,7 @@
 
 mod args;
 mod error;
+mod mounts;
 mod ns;
 mod run;
 
@@ -13,5 +14,6 @@ pub use args::{
     must_exist, parse_ns_list, parse_ns_name, parse_pid, parse_pid_and_types, program_name,
 };
 pub use error::{Error, Result, main, status_line};
+pub use mounts::make_mounts_private;
 pub use ns::{Ns, NsOrder};
 pub use run::run_and_report;

@@ -163,14 +163,7 @@ fn setup(options: &Options) -> Result<()> {
     // Our new mount namespace is a copy of the parent's, with the same
     // propagation: make every mount private first, so that nothing we mount
     // (the /proc below) appears in the parent's namespace.
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )
-    .map_err(|errno| Error::sys("mount(/, MS_REC|MS_PRIVATE)", errno))?;
+    nslab::make_mounts_private()?;
     sethostname(&options.hostname).map_err(|errno| Error::sys("sethostname()", errno))?;
     let rootfs = options.rootfs.display();
     // TODO: chroot(2) into options.rootfs, then chdir(2) to "/" (chroot

@@ -12,7 +12,6 @@
 //! propagate back to the namespace we came from (on a host where / is a
 //! shared mount, they would).
 
-use nix::mount::{MsFlags, mount};
 use nix::sched::{CloneFlags, unshare};
 use nslab::{Error, Ns, NsOrder, Result, parse_ns_list, program_name};
 
@@ -43,7 +42,7 @@ fn run() -> Result<u8> {
     }
     new_namespaces(Ns::flags(&wanted))?;
     if wanted.contains(&Ns::Mnt) {
-        make_mounts_private()?;
+        nslab::make_mounts_private()?;
     }
 
     nslab::run_and_report(program)
@@ -63,16 +62,3 @@ fn new_namespaces(flags: nix::libc::c_int) -> Result<()> {
     // @end
 }
 // ANCHOR_END: unshare
-
-/// Stop mount events from propagating between our new mount namespace and
-/// the one we left: remount / and everything below it MS_PRIVATE.
-fn make_mounts_private() -> Result<()> {
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )
-    .map_err(|errno| Error::sys("mount(/, MS_REC|MS_PRIVATE)", errno))
-}
