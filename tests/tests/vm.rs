@@ -24,12 +24,17 @@ fn main() {
     let lab = Arc::new(lab);
     let mut trials = Vec::new();
     for step in steps {
-        for variant in [Variant::Solution, Variant::Exercise] {
+        let mut variants = vec![Variant::Solution, Variant::Exercise];
+        if step.previous_fails {
+            variants.push(Variant::Previous);
+        }
+        for variant in variants {
             let lab = Arc::clone(&lab);
             let step = step.clone();
             let name = match variant {
                 Variant::Solution => format!("{}::solution", step.id),
                 Variant::Exercise => format!("{}::exercise_fails", step.id),
+                Variant::Previous => format!("{}::previous_step_fails", step.id),
             };
             trials.push(Trial::test(name, move || {
                 let lab = lab
@@ -38,11 +43,18 @@ fn main() {
                     .map_err(|e| Failed::from(e.as_str()))?;
                 let outcome = check::check(lab, &step, variant);
                 match (variant, outcome.matched) {
-                    (Variant::Solution, true) | (Variant::Exercise, false)
+                    (Variant::Solution, true)
+                    | (Variant::Exercise, false)
+                    | (Variant::Previous, false)
                         if !outcome.transcript.is_empty() =>
                     {
                         Ok(())
                     }
+                    (Variant::Previous, true) => Err(format!(
+                        "the previous step's solution passes step {}: its scenario does not test what the step adds",
+                        step.id
+                    )
+                    .into()),
                     (Variant::Exercise, true) => Err(format!(
                         "the untouched exercise of {} passes its step: it must leave work to do",
                         step.id

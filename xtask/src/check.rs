@@ -100,9 +100,20 @@ impl Lab {
                 tree.copy(&format!("/bin/{bin}"), self.bin(bin)?, 0o755)?;
             }
         }
-        for bin in &step.bins {
-            let built = self.bin(&step.built_bin(bin, variant))?;
-            tree.copy(&format!("/bin/{bin}"), built, 0o755)?;
+        let previous = self.course.before(&step.id).last();
+        for (i, bin) in step.bins.iter().enumerate() {
+            let built = match (variant, previous) {
+                (Variant::Previous, Some(previous)) => previous
+                    .bins
+                    .get(i)
+                    .ok_or_else(|| {
+                        format!("step {} has fewer programs than {}", previous.id, step.id)
+                    })?
+                    .clone(),
+                (Variant::Previous, None) => return Err(format!("step {} is the first", step.id)),
+                _ => step.built_bin(bin, variant),
+            };
+            tree.copy(&format!("/bin/{bin}"), self.bin(&built)?, 0o755)?;
         }
         for module in &step.modules {
             let path = kernel::module(&self.vmlinuz, module)?;
@@ -215,9 +226,19 @@ pub struct Outcome {
     pub accel: Accel,
     pub seconds: f64,
     pub matched: bool,
+    /// Whether it should have matched (false for an untouched exercise).
+    pub expect_match: bool,
     /// What went wrong, for a person: the diff, the VM's end, diagnoses.
     pub details: String,
     pub transcript: String,
+}
+
+impl Outcome {
+    /// The run ended as it should: matched when it had to, not otherwise.
+    /// A VM that did not finish is never ok.
+    pub fn ok(&self) -> bool {
+        self.matched == self.expect_match && !self.transcript.is_empty()
+    }
 }
 
 /// insta prints its diff on stderr: one at a time.
@@ -233,6 +254,7 @@ pub fn check(lab: &Lab, step: &Step, variant: Variant) -> Outcome {
         accel: lab.accel,
         seconds: 0.0,
         matched: false,
+        expect_match: true,
         details: String::new(),
         transcript: String::new(),
     };
@@ -257,7 +279,7 @@ pub fn check(lab: &Lab, step: &Step, variant: Variant) -> Outcome {
     let _one_at_a_time = COMPARE.lock().unwrap_or_else(|e| e.into_inner());
     let (matched, diff) = match variant {
         Variant::Solution => (insta_matches(step, &outcome.transcript), String::new()),
-        Variant::Exercise => compare_read_only(step, &outcome.transcript),
+        Variant::Exercise | Variant::Previous => compare_read_only(step, &outcome.transcript),
     };
     outcome.matched = matched;
     if !matched {

@@ -38,6 +38,11 @@ pub struct Step {
     pub hints: Vec<String>,
     #[serde(default)]
     pub diagnosis: Vec<Diagnosis>,
+    /// Whether the previous step's solution, installed under this step's
+    /// program names, must fail this step: the check that the scenario tests
+    /// what the step adds (only where the programs are comparable).
+    #[serde(default)]
+    pub previous_fails: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -57,6 +62,8 @@ fn default_timeout() -> u64 {
 pub enum Variant {
     Solution,
     Exercise,
+    /// The previous step's solution in this step's place.
+    Previous,
 }
 
 impl Variant {
@@ -64,15 +71,17 @@ impl Variant {
         match self {
             Variant::Solution => "solution",
             Variant::Exercise => "exercise",
+            Variant::Previous => "previous",
         }
     }
 }
 
 impl Step {
-    /// The cargo package of this step's variant.
+    /// The cargo package of this step's variant (for `Previous`, the
+    /// previous step's solution, which every step's VM carries anyway).
     pub fn package(&self, variant: Variant) -> String {
         match variant {
-            Variant::Solution => self.id.clone(),
+            Variant::Solution | Variant::Previous => self.id.clone(),
             Variant::Exercise => format!("{}-exercise", self.id),
         }
     }
@@ -80,7 +89,7 @@ impl Step {
     /// The name cargo gives the binary `bin` of this variant.
     pub fn built_bin(&self, bin: &str, variant: Variant) -> String {
         match variant {
-            Variant::Solution => bin.to_string(),
+            Variant::Solution | Variant::Previous => bin.to_string(),
             Variant::Exercise => format!("{bin}-exercise"),
         }
     }

@@ -145,13 +145,15 @@ fn cmd_check(
 ) -> Result<ExitCode> {
     let course = Course::load()?;
     let steps = course.select(ids)?;
-    let variant = if exercises {
-        Variant::Exercise
-    } else {
-        Variant::Solution
-    };
+    // What runs in the VMs, and whether it must match its snapshot. For a
+    // student (--exercises): each exercise must. For the course itself:
+    // each solution must; each untouched exercise, and the previous step's
+    // solution where the manifest asks, must not.
+    let mut jobs: Vec<(xtask::course::Step, Variant, bool)> = Vec::new();
     let mut failures = 0;
-    if !exercises {
+    if exercises {
+        jobs.extend(steps.iter().map(|s| (s.clone(), Variant::Exercise, true)));
+    } else {
         failures += check_exercises_in_sync(&steps)?;
         match xtask::book::build(&course) {
             Ok(()) => println!("ok    book       (built into book/build)"),
@@ -160,18 +162,25 @@ fn cmd_check(
                 failures += 1;
             }
         }
+        jobs.extend(steps.iter().map(|s| (s.clone(), Variant::Solution, true)));
+        jobs.extend(steps.iter().map(|s| (s.clone(), Variant::Exercise, false)));
+        for step in steps.iter().filter(|s| s.previous_fails) {
+            jobs.push((step.clone(), Variant::Previous, false));
+        }
     }
-    let lab = Lab::prepare(course, &steps, &[variant])?;
+    let mut variants: Vec<Variant> = jobs.iter().map(|j| j.1).collect();
+    variants.dedup();
+    let lab = Lab::prepare(course, &steps, &variants)?;
     eprintln!(
-        "running {} step(s) ({}s) in VMs under {}, {} at a time",
-        steps.len(),
-        variant.name(),
+        "running {} VM(s) under {}, {} at a time",
+        jobs.len(),
         lab.accel.name(),
         check::parallelism()
     );
     let started = std::time::Instant::now();
-    let outcomes = check::in_parallel(&steps, check::parallelism(), |step| {
-        let outcome = check::check(&lab, step, variant);
+    let outcomes = check::in_parallel(&jobs, check::parallelism(), |(step, variant, expect)| {
+        let mut outcome = check::check(&lab, step, *variant);
+        outcome.expect_match = *expect;
         print_outcome(&outcome);
         outcome
     });
@@ -182,13 +191,12 @@ fn cmd_check(
         std::fs::write(path, xtask::report::junit(&outcomes))
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    let passed = outcomes.iter().filter(|o| o.matched).count();
+    let passed = outcomes.iter().filter(|o| o.ok()).count();
     let other_failures = failures;
     failures += outcomes.len() - passed;
     let vm_seconds: f64 = outcomes.iter().map(|o| o.seconds).sum();
     println!(
-        "\n{passed} passed, {} failed ({} VMs, {:.1} s of VM time, {:.1} s wall clock, {:.2} s per step{})",
-        failures,
+        "\n{passed} passed, {failures} failed ({} VMs, {:.1} s of VM time, {:.1} s wall clock, {:.2} s per VM{})",
         outcomes.len(),
         vm_seconds,
         started.elapsed().as_secs_f64(),
@@ -206,15 +214,24 @@ fn cmd_check(
 }
 
 fn print_outcome(outcome: &Outcome) {
+    let what = match (outcome.variant, outcome.expect_match) {
+        (Variant::Exercise, false) => "exercise (untouched: must fail)",
+        (Variant::Previous, false) => "previous step's solution (must fail)",
+        (variant, _) => variant.name(),
+    };
     println!(
-        "{:<5} {:<10} {:<9} {}  {:>5.2} s",
-        if outcome.matched { "ok" } else { "FAIL" },
+        "{:<5} {:<10} {:<36} {}  {:>5.2} s",
+        if outcome.ok() { "ok" } else { "FAIL" },
         outcome.step,
-        outcome.variant.name(),
+        what,
         outcome.accel.name(),
         outcome.seconds
     );
-    if !outcome.details.is_empty() {
+    // A failure that was expected needs no diff; an unexpected match does.
+    if !outcome.ok() {
+        if outcome.matched {
+            println!("      it matches the snapshot: it must leave something to do or test");
+        }
         for line in outcome.details.lines() {
             println!("      {line}");
         }

@@ -10,14 +10,15 @@ pub fn json(outcomes: &[Outcome]) -> String {
             serde_json::json!({
                 "step": o.step,
                 "variant": o.variant.name(),
-                "passed": o.matched,
+                "passed": o.ok(),
+                "matched_snapshot": o.matched,
                 "accelerator": o.accel.name(),
                 "seconds": (o.seconds * 100.0).round() / 100.0,
                 "details": o.details,
             })
         })
         .collect();
-    let passed = outcomes.iter().filter(|o| o.matched).count();
+    let passed = outcomes.iter().filter(|o| o.ok()).count();
     serde_json::to_string_pretty(&serde_json::json!({
         "passed": passed,
         "failed": outcomes.len() - passed,
@@ -33,7 +34,7 @@ pub fn junit(outcomes: &[Outcome]) -> String {
             .replace('>', "&gt;")
             .replace('"', "&quot;")
     };
-    let failures = outcomes.iter().filter(|o| !o.matched).count();
+    let failures = outcomes.iter().filter(|o| !o.ok()).count();
     let total: f64 = outcomes.iter().map(|o| o.seconds).sum();
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"nslab\" tests=\"{}\" failures=\"{failures}\" time=\"{total:.2}\">\n",
@@ -46,7 +47,7 @@ pub fn junit(outcomes: &[Outcome]) -> String {
             o.step,
             o.seconds
         ));
-        if o.matched {
+        if o.ok() {
             xml.push_str("/>\n");
         } else {
             xml.push_str(&format!(
