@@ -212,7 +212,7 @@ pub fn transcript(run: &Run) -> String {
     for line in &run.report {
         match line.strip_prefix("leak: ") {
             Some(leak) => parts.push(format!("[leaked: {leak}]")),
-            None if line.starts_with("scenario-pid=") => {}
+            None if line.starts_with("scenario-pid=") || line.starts_with("uptime-") => {}
             None => parts.push(format!("[scenario ended: {line}]")),
         }
     }
@@ -225,6 +225,8 @@ pub struct Outcome {
     pub variant: Variant,
     pub accel: Accel,
     pub seconds: f64,
+    /// The guest's own view: kernel start to scenario start, and scenario.
+    pub guest_times: Option<(f64, f64)>,
     pub matched: bool,
     /// Whether it should have matched (false for an untouched exercise).
     pub expect_match: bool,
@@ -253,6 +255,7 @@ pub fn check(lab: &Lab, step: &Step, variant: Variant) -> Outcome {
         variant,
         accel: lab.accel,
         seconds: 0.0,
+        guest_times: None,
         matched: false,
         expect_match: true,
         details: String::new(),
@@ -267,6 +270,7 @@ pub fn check(lab: &Lab, step: &Step, variant: Variant) -> Outcome {
     };
     outcome.seconds = run.seconds;
     outcome.accel = run.accel;
+    outcome.guest_times = run.guest_times();
     if run.end != End::Done {
         outcome.details = format!(
             "the VM did not finish: {:?}\n{}",

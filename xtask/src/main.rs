@@ -219,8 +219,12 @@ fn print_outcome(outcome: &Outcome) {
         (Variant::Previous, false) => "previous step's solution (must fail)",
         (variant, _) => variant.name(),
     };
+    let guest = match outcome.guest_times {
+        Some((boot, scenario)) => format!(" (boot {boot:.2} s, scenario {scenario:.2} s)"),
+        None => String::new(),
+    };
     println!(
-        "{:<5} {:<10} {:<36} {}  {:>5.2} s",
+        "{:<5} {:<10} {:<36} {}  {:>5.2} s{guest}",
         if outcome.ok() { "ok" } else { "FAIL" },
         outcome.step,
         what,
@@ -306,7 +310,7 @@ fn cmd_run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
         run.seconds,
         run.report
             .iter()
-            .filter(|l| !l.starts_with("scenario-pid="))
+            .filter(|l| !l.starts_with("scenario-pid=") && !l.starts_with("uptime-"))
             .cloned()
             .collect::<Vec<_>>()
             .join(", ")

@@ -116,6 +116,18 @@ impl Run {
         })
     }
 
+    /// Seconds from the kernel's start to the scenario's, and the
+    /// scenario's own, as the guest measured them.
+    pub fn guest_times(&self) -> Option<(f64, f64)> {
+        let get = |key: &str| {
+            self.report
+                .iter()
+                .find_map(|l| l.strip_prefix(key)?.parse::<f64>().ok())
+        };
+        let start = get("uptime-start=")?;
+        Some((start, get("uptime-end=")? - start))
+    }
+
     /// Everything a person needs when the run failed: the QEMU command and
     /// the end of the console.
     pub fn failure_details(&self) -> String {
@@ -134,7 +146,7 @@ impl Run {
 
 impl Machine {
     fn qemu(&self, interactive: bool) -> Command {
-        let mut append = vec![
+        let append = vec![
             "console=ttyS0",
             "panic=-1",
             "oops=panic",
@@ -152,10 +164,8 @@ impl Machine {
             // kernel's data (with its W+X scan): namespaces behave the same.
             "lsm=capability",
             "rodata=off",
+            "quiet",
         ];
-        if !interactive {
-            append.push("quiet");
-        }
         let mut append: Vec<String> = append.into_iter().map(String::from).collect();
         append.push(format!("nslab.timeout={}", self.timeout));
         if !self.modules.is_empty() {
@@ -244,7 +254,7 @@ impl Machine {
         let console = self.out_dir.join("console");
         let mut booted = false;
         let status = loop {
-            let slice = Duration::from_millis(if booted { 200 } else { 50 });
+            let slice = Duration::from_millis(if booted { 10 } else { 50 });
             if let Some(status) = child
                 .wait_timeout(slice)
                 .map_err(|e| format!("waiting for qemu: {e}"))?

@@ -77,10 +77,18 @@ fn boot(report: &mut Vec<String>) {
         interactive_shell();
         return;
     }
+    report.push(format!("uptime-start={}", uptime()));
     match run_scenario(Duration::from_secs(timeout), report) {
         Ok(()) => {}
         Err(err) => report.push(format!("init-error={err}")),
     }
+    report.push(format!("uptime-end={}", uptime()));
+}
+
+/// Seconds since the kernel started (its first field of /proc/uptime).
+fn uptime() -> String {
+    let text = std::fs::read_to_string("/proc/uptime").unwrap_or_default();
+    text.split_whitespace().next().unwrap_or("0").to_string()
 }
 
 fn mount_filesystems() -> nix::Result<()> {
