@@ -91,6 +91,9 @@ fn main() {
         let step = lab.course.step[0].clone();
         let script = "mkdir /tmp/m && mount -t tmpfs none /tmp/m\nsleep 1000 &\n";
         let run = lab.boot(&step, Variant::Solution, script)?;
+        expect(run.end == End::Done, || {
+            format!("the VM did not finish: {:?}\n{}", run.end, run.failure_details())
+        })?;
         let transcript = check::transcript(&run);
         expect(
             transcript == "[scenario ended: exit=0]\n[leaked: process sleep]\n[leaked: mount none /tmp/m tmpfs]",

@@ -209,23 +209,27 @@ impl Machine {
         format!("file:{}", self.out_dir.join(name).display())
     }
 
-    /// Boot, run the scenario, and classify the end. Under software
-    /// emulation a stock kernel very rarely stalls during boot; a VM whose
-    /// init has not started after `boot_limit` is killed and booted again,
-    /// once.
+    /// Boot, run the scenario, and classify the end.
+    ///
+    /// Under software emulation a stock kernel very rarely stalls, before
+    /// its init starts or later. A program that hangs is not such a case:
+    /// the guest init stops it and reports a timeout. So a VM that stalls
+    /// (no init after `boot_limit`, or no end at all) is killed and booted
+    /// again, once; under KVM, again in software, since a KVM that stalls is
+    /// not one to trust.
     pub fn run(&self) -> Result<Run> {
         let run = self.run_once()?;
-        if run.end != End::BootStall {
+        if !matches!(run.end, End::BootStall | End::Timeout) {
             return Ok(run);
         }
-        // A KVM that stalls is not one to trust: go on in software.
         let again = Machine {
             accel: Accel::Tcg,
             ..self.clone()
         };
         eprintln!(
-            "nslab: the VM ({}) stalled before its init started; booting it again under tcg",
-            self.accel.name()
+            "nslab: the VM ({}) stalled ({:?}); booting it again under tcg",
+            self.accel.name(),
+            run.end
         );
         again.run_once()
     }
@@ -243,7 +247,7 @@ impl Machine {
         let command_line = shell_words(&cmd);
         // The guest init enforces the scenario's timeout; this one catches a
         // guest that hangs on top of it.
-        let limit = Duration::from_secs(self.timeout) + self.boot_limit() + Duration::from_secs(30);
+        let limit = Duration::from_secs(self.timeout) + self.boot_limit() + Duration::from_secs(10);
         let started = Instant::now();
         let mut child = cmd
             .stdin(Stdio::null())

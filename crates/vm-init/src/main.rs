@@ -112,17 +112,37 @@ fn load_module(name: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A serial port in raw mode: no `\n` → `\r\n`, no echo.
+/// A serial port in raw mode (no `\n` → `\r\n`, no echo) that ignores the
+/// modem lines (CLOCAL). It is opened non-blocking, so that the open cannot
+/// wait for a carrier, then switched back to blocking writes.
 fn open_port(path: &str) -> std::io::Result<File> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .custom_flags(OFlag::O_NOCTTY.bits())
+        .custom_flags((OFlag::O_NOCTTY | OFlag::O_NONBLOCK).bits())
         .open(path)?;
     let mut tio = termios::tcgetattr(&file)?;
     termios::cfmakeraw(&mut tio);
+    tio.control_flags |= termios::ControlFlags::CLOCAL;
+    tio.control_flags &= !termios::ControlFlags::HUPCL;
     termios::tcsetattr(&file, termios::SetArg::TCSANOW, &tio)?;
+    nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_SETFL(OFlag::empty()))?;
     Ok(file)
+}
+
+/// Wait until a port has sent what it holds, for `limit` at most: unlike
+/// tcdrain(), this cannot hang the VM.
+fn drain(port: &File, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let mut queued: libc::c_int = 0;
+        // SAFETY: TIOCOUTQ writes one int.
+        let ok = unsafe { libc::ioctl(port.as_raw_fd(), libc::TIOCOUTQ, &mut queued) } == 0;
+        if !ok || queued == 0 || Instant::now() >= deadline {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 /// `/bin/sh ARGS` with a clean environment, in a session of its own.
@@ -211,7 +231,16 @@ fn run_scenario(timeout: Duration, report: &mut Vec<String>) -> std::io::Result<
         report.push(format!("leak: process {comm}"));
         let _ = kill(pid, Signal::SIGKILL);
     }
-    while waitpid(None, None).is_ok() {}
+    // Reap them, for a while: a process stuck in the kernel (state D)
+    // ignores even SIGKILL, and must not keep the VM from reporting.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(5)),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
     before.leaks(&Resources::read(), report);
     Ok(())
 }
@@ -302,22 +331,19 @@ fn interactive_shell() {
     }
 }
 
-/// Report on ttyS3, drain every port, and leave through isa-debug-exit.
+/// Report on ttyS3, let every port drain, and leave through
+/// isa-debug-exit.
 fn power_off(report: &[String]) -> ! {
-    if let Ok(mut status) = std::fs::OpenOptions::new().write(true).open("/dev/ttyS3") {
-        if let Ok(mut tio) = termios::tcgetattr(&status) {
-            termios::cfmakeraw(&mut tio);
-            let _ = termios::tcsetattr(&status, termios::SetArg::TCSANOW, &tio);
-        }
+    if let Ok(mut status) = open_port("/dev/ttyS3") {
         for line in report {
             let _ = writeln!(status, "{line}");
         }
         let _ = writeln!(status, "end");
-        let _ = termios::tcdrain(&status);
+        drain(&status, Duration::from_secs(2));
     }
     for port in ["/dev/ttyS0", "/dev/ttyS1", "/dev/ttyS2"] {
-        if let Ok(file) = File::open(port) {
-            let _ = termios::tcdrain(&file);
+        if let Ok(file) = open_port(port) {
+            drain(&file, Duration::from_secs(1));
         }
     }
     if let Ok(mut port) = std::fs::OpenOptions::new().write(true).open("/dev/port")
