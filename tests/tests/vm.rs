@@ -89,7 +89,8 @@ fn main() {
     ));
     trials.push(harness_trial(&lab, "harness::leaks_are_reported", |lab| {
         let step = lab.course.step[0].clone();
-        let script = "mkdir /tmp/m && mount -t tmpfs none /tmp/m\nsleep 1000 &\n";
+        let script = "mkdir /tmp/m && mount -t tmpfs none /tmp/m\nsleep 1000 &\n\
+                      while ! grep -q 1000 /proc/$!/cmdline; do usleep 1000; done\n";
         let run = lab.boot(&step, Variant::Solution, script)?;
         expect(run.end == End::Done, || {
             format!("the VM did not finish: {:?}\n{}", run.end, run.failure_details())

@@ -164,6 +164,10 @@ impl Machine {
             // kernel's data (with its W+X scan): namespaces behave the same.
             "lsm=capability",
             "rodata=off",
+            // Two boot-time costs with nothing to do with namespaces: kprobe
+            // event tracing and a key-derivation self-test that
+            // cryptomgr.notests does not cover.
+            "initcall_blacklist=init_kprobe_trace,crypto_kdf108_init",
             "quiet",
         ];
         let mut append: Vec<String> = append.into_iter().map(String::from).collect();

@@ -286,13 +286,16 @@ fn user_processes() -> Vec<(Pid, String)> {
         if pid == 1 {
             continue;
         }
-        // Kernel threads have an empty command line.
+        // Kernel threads have an empty command line. The name shown is the
+        // program's as it was run (argv[0]): busybox applets run through
+        // /proc/self/exe, so their `comm` is "exe".
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        if cmdline.is_empty() {
+        let Some(argv0) = cmdline.split(|&b| b == 0).next().filter(|a| !a.is_empty()) else {
             continue;
-        }
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        found.push((Pid::from_raw(pid), comm.trim().to_string()));
+        };
+        let argv0 = String::from_utf8_lossy(argv0);
+        let name = argv0.rsplit('/').next().unwrap_or(&argv0).to_string();
+        found.push((Pid::from_raw(pid), name));
     }
     found.sort_by_key(|(pid, _)| pid.as_raw());
     found
