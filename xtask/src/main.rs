@@ -156,9 +156,9 @@ fn cmd_check(
     } else {
         failures += check_exercises_in_sync(&steps)?;
         match xtask::book::build(&course) {
-            Ok(()) => println!("ok    book       (built into book/build)"),
+            Ok(()) => say(json, "ok    book       (built into book/build)"),
             Err(err) => {
-                println!("FAIL  book       {err}");
+                say(json, &format!("FAIL  book       {err}"));
                 failures += 1;
             }
         }
@@ -181,7 +181,7 @@ fn cmd_check(
     let outcomes = check::in_parallel(&jobs, check::parallelism(), |(step, variant, expect)| {
         let mut outcome = check::check(&lab, step, *variant);
         outcome.expect_match = *expect;
-        print_outcome(&outcome);
+        say(json, &describe(&outcome));
         outcome
     });
     if json {
@@ -195,16 +195,19 @@ fn cmd_check(
     let other_failures = failures;
     failures += outcomes.len() - passed;
     let vm_seconds: f64 = outcomes.iter().map(|o| o.seconds).sum();
-    println!(
-        "\n{passed} passed, {failures} failed ({} VMs, {:.1} s of VM time, {:.1} s wall clock, {:.2} s per VM{})",
-        outcomes.len(),
-        vm_seconds,
-        started.elapsed().as_secs_f64(),
-        started.elapsed().as_secs_f64() / outcomes.len().max(1) as f64,
-        match other_failures {
-            0 => String::new(),
-            n => format!("; {n} failure(s) before the VMs: book or exercises"),
-        }
+    say(
+        json,
+        &format!(
+            "\n{passed} passed, {failures} failed ({} VMs, {:.1} s of VM time, {:.1} s wall clock, {:.2} s per VM{})",
+            outcomes.len(),
+            vm_seconds,
+            started.elapsed().as_secs_f64(),
+            started.elapsed().as_secs_f64() / outcomes.len().max(1) as f64,
+            match other_failures {
+                0 => String::new(),
+                n => format!("; {n} failure(s) before the VMs: book or exercises"),
+            }
+        ),
     );
     Ok(if failures == 0 {
         ExitCode::SUCCESS
@@ -213,7 +216,17 @@ fn cmd_check(
     })
 }
 
-fn print_outcome(outcome: &Outcome) {
+/// A line for a person: on stdout, or on stderr when stdout carries JSON.
+fn say(json: bool, text: &str) {
+    if json {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
+    }
+}
+
+/// One line per VM run, and the details of a failure.
+fn describe(outcome: &Outcome) -> String {
     let what = match (outcome.variant, outcome.expect_match) {
         (Variant::Exercise, false) => "exercise (untouched: must fail)",
         (Variant::Previous, false) => "previous step's solution (must fail)",
@@ -223,7 +236,7 @@ fn print_outcome(outcome: &Outcome) {
         Some((boot, scenario)) => format!(" (boot {boot:.2} s, scenario {scenario:.2} s)"),
         None => String::new(),
     };
-    println!(
+    let mut text = format!(
         "{:<5} {:<10} {:<36} {}  {:>5.2} s{guest}",
         if outcome.ok() { "ok" } else { "FAIL" },
         outcome.step,
@@ -234,12 +247,13 @@ fn print_outcome(outcome: &Outcome) {
     // A failure that was expected needs no diff; an unexpected match does.
     if !outcome.ok() {
         if outcome.matched {
-            println!("      it matches the snapshot: it must leave something to do or test");
+            text.push_str("\n      it matches the snapshot: it must leave something to do or test");
         }
         for line in outcome.details.lines() {
-            println!("      {line}");
+            text.push_str(&format!("\n      {line}"));
         }
     }
+    text
 }
 
 /// Exercises that differ from what their solutions give: one line each.
@@ -366,7 +380,7 @@ fn cmd_verify(id: Option<String>) -> Result<ExitCode> {
     );
     let lab = Lab::prepare(course, std::slice::from_ref(&step), &[Variant::Exercise])?;
     let outcome = check::check(&lab, &step, Variant::Exercise);
-    print_outcome(&outcome);
+    println!("{}", describe(&outcome));
     if !outcome.matched {
         println!(
             "\nNot yet. Read the differences above; stuck? `cargo xtask hint {}`.",
