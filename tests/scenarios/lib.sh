@@ -30,9 +30,9 @@ note() {
 }
 
 # Wait until a condition holds, for 15 s at most (a loaded machine under
-# TCG is slow), however long the condition itself takes to test.
+# TCG is slow) or the seconds given, however long the condition takes.
 await() {
-    deadline=$(($(date +%s) + 15))
+    deadline=$(($(date +%s) + ${2:-15}))
     while ! eval "$1" && [ "$(date +%s)" -lt $deadline ]; do
         usleep 10000
     done
@@ -43,7 +43,8 @@ start() {
     rm -f "/tmp/$1.out"
     eval "exec $2" > "/tmp/$1.out" 2>&1 &
     eval "$1=$!"
-    await "[ -s /tmp/$1.out ]"
+    # (or until it dies without a word)
+    await "[ -s /tmp/$1.out ] || ! kill -0 $! 2>/dev/null"
     head -n 1 "/tmp/$1.out"
 }
 

@@ -17,10 +17,10 @@ run 'netcontainer --rootfs /rootfs ping -c 3 10.0.0.13'
 
 note "While a container runs, the VM has veth0, addressed and up"
 start box 'netcontainer --rootfs /rootfs sleep 1000'
-await '/bin/ip -brief link show up veth0 2>/dev/null | grep -q veth0'
+await '/bin/ip -brief link show up veth0 2>/dev/null | grep -q veth0 || ! kill -0 $box' 10
 run '/bin/ip -brief link show up type veth | cut -d" " -f1'
 run '/bin/ip -brief -4 addr show veth0 | awk "{print \$1, \$3}"'
-run 'ping -c 1 -W 5 10.0.0.15 | grep -c "1 packets received"'
+run 'ping -c 1 -W 2 10.0.0.15 | grep -c "1 packets received"'
 
 note "Its network namespace differs from the VM's; the others as in the container step"
 child=$(sed -n 's/^netcontainer: PID of child created by clone() is \([0-9]*\)/\1/p' /tmp/box.out)
