@@ -55,3 +55,15 @@ fn every_step_has_hints_and_a_scenario() {
         );
     }
 }
+
+#[test]
+fn every_diagnosis_pattern_is_a_valid_regex() {
+    let course = Course::load().unwrap();
+    for step in &course.step {
+        for diagnosis in &step.diagnosis {
+            if let Err(err) = regex::Regex::new(&diagnosis.pattern) {
+                panic!("step {}: bad diagnosis pattern: {err}", step.id);
+            }
+        }
+    }
+}

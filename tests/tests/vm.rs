@@ -43,6 +43,17 @@ fn main() {
                     .map_err(|e| Failed::from(e.as_str()))?;
                 let outcome = check::check(lab, &step, variant);
                 match (variant, outcome.matched) {
+                    // An untouched exercise must fail, and the course must
+                    // tell the student why.
+                    (Variant::Exercise, false)
+                        if check::diagnose(&step, &outcome.transcript).is_empty() =>
+                    {
+                        Err(format!(
+                            "the untouched exercise of {} fails without any diagnosis: add one to course.toml",
+                            step.id
+                        )
+                        .into())
+                    }
                     (Variant::Solution, true)
                     | (Variant::Exercise, false)
                     | (Variant::Previous, false)
