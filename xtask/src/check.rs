@@ -151,39 +151,42 @@ impl Lab {
         ))
     }
 
-    /// Boot one VM for `step` running `script`.
-    /// The run's files are removed when the VM finished normally, and kept
-    /// (their path is in the command line shown) when it did not.
-    pub fn boot(&self, step: &Step, variant: Variant, script: &str) -> Result<Run> {
+    /// A VM for `step`, its files in a directory of its own.
+    fn machine(
+        &self,
+        step: &Step,
+        variant: Variant,
+        script: &str,
+        timeout: u64,
+    ) -> Result<Machine> {
         let dir = self.run_dir(step, variant);
-        let machine = Machine {
+        Ok(Machine {
             kernel: self.kernel.clone(),
             initramfs: self.initramfs(step, variant, script, &dir)?,
             accel: self.accel,
             modules: step.modules.clone(),
-            timeout: step.timeout,
-            out_dir: dir.clone(),
-        };
+            timeout,
+            out_dir: dir,
+        })
+    }
+
+    /// Boot one VM for `step` running `script`.
+    /// The run's files are removed when the VM finished normally, and kept
+    /// (their path is in the command line shown) when it did not.
+    pub fn boot(&self, step: &Step, variant: Variant, script: &str) -> Result<Run> {
+        let machine = self.machine(step, variant, script, step.timeout)?;
         let run = machine.run()?;
         if run.end == End::Done {
-            let _ = std::fs::remove_dir_all(&dir);
+            let _ = std::fs::remove_dir_all(&machine.out_dir);
         }
         Ok(run)
     }
 
     /// An interactive VM with the step's programs on PATH.
     pub fn shell(&self, step: &Step, variant: Variant) -> Result<()> {
-        let dir = self.run_dir(step, variant);
-        let machine = Machine {
-            kernel: self.kernel.clone(),
-            initramfs: self.initramfs(step, variant, "", &dir)?,
-            accel: self.accel,
-            modules: step.modules.clone(),
-            timeout: 0,
-            out_dir: dir.clone(),
-        };
+        let machine = self.machine(step, variant, "", 0)?;
         let result = machine.interactive();
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&machine.out_dir);
         result
     }
 }
