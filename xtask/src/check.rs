@@ -199,12 +199,7 @@ const GROUP: &str = "root:x:0:\nnogroup:x:65534:\n";
 /// if any, and how it ended, with what it leaked. Volatile values are
 /// normalised.
 pub fn transcript(run: &Run) -> String {
-    let first_pid = run
-        .report
-        .iter()
-        .find_map(|l| l.strip_prefix("scenario-pid="))
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(u64::MAX);
+    let first_pid = run.scenario_pid().unwrap_or(u64::MAX);
     let mut parts = Vec::new();
     if !run.stdout.trim().is_empty() {
         parts.push(run.stdout.trim().to_string());
@@ -212,10 +207,9 @@ pub fn transcript(run: &Run) -> String {
     if !run.stderr.trim().is_empty() {
         parts.push(format!("[stderr]\n{}", run.stderr.trim_end()));
     }
-    for line in &run.report {
+    for line in run.events() {
         match line.strip_prefix("leak: ") {
             Some(leak) => parts.push(format!("[leaked: {leak}]")),
-            None if line.starts_with("scenario-pid=") || line.starts_with("uptime-") => {}
             None => parts.push(format!("[scenario ended: {line}]")),
         }
     }

@@ -322,12 +322,7 @@ fn cmd_run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
         step.id,
         lab.accel.name(),
         run.seconds,
-        run.report
-            .iter()
-            .filter(|l| !l.starts_with("scenario-pid=") && !l.starts_with("uptime-"))
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ")
+        run.events().collect::<Vec<_>>().join(", ")
     );
     if run.end != xtask::vm::End::Done {
         eprintln!(

@@ -109,6 +109,22 @@ pub struct Run {
 }
 
 impl Run {
+    /// The init's report without its measurements (the scenario's PID, the
+    /// guest's clock): how the scenario ended, and what it leaked.
+    pub fn events(&self) -> impl Iterator<Item = &str> {
+        self.report
+            .iter()
+            .map(String::as_str)
+            .filter(|l| !l.starts_with("scenario-pid=") && !l.starts_with("uptime-"))
+    }
+
+    /// The PID of the scenario's shell: every PID it starts is at least this.
+    pub fn scenario_pid(&self) -> Option<u64> {
+        self.report
+            .iter()
+            .find_map(|l| l.strip_prefix("scenario-pid=")?.parse().ok())
+    }
+
     /// How the scenario ended, from the init's report (`exit=0`...).
     pub fn scenario_end(&self) -> Option<&str> {
         self.report.iter().map(String::as_str).find(|l| {
