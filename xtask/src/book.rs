@@ -135,10 +135,9 @@ fn check_sources(course: &Course) -> Result<Vec<String>> {
         if !text.contains(&format!("generated/{}-hints.md", step.id)) {
             problems.push(format!("{chapter} does not include its hints"));
         }
-        let snap = root().join(format!("tests/snapshots/{}.snap", step.id));
-        if let Ok(snap_text) = std::fs::read_to_string(&snap) {
-            let header = snap_text.lines().skip(1).position(|l| l == "---");
-            if header.map(|n| n + 3) != Some(SNAPSHOT_BODY_LINE) {
+        if let Ok(snap_text) = std::fs::read_to_string(crate::check::snapshot_path(&step.id)) {
+            let body_line = crate::check::split_snapshot(&snap_text).map(|(line, _)| line);
+            if body_line != Some(SNAPSHOT_BODY_LINE) {
                 problems.push(format!(
                     "tests/snapshots/{}.snap: its body does not start at line {SNAPSHOT_BODY_LINE}",
                     step.id

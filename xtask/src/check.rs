@@ -323,10 +323,23 @@ fn insta_matches(step: &Step, transcript: &str) -> bool {
 
 /// The reviewed snapshot of a step, without insta's header.
 pub fn read_snapshot(step_id: &str) -> Option<String> {
-    let text = std::fs::read_to_string(snapshot_dir().join(format!("{step_id}.snap"))).ok()?;
-    let body = text.strip_prefix("---\n")?;
-    let end = body.find("\n---\n")?;
-    Some(body[end + 5..].trim_end().to_string())
+    let text = std::fs::read_to_string(snapshot_path(step_id)).ok()?;
+    let (_, body) = split_snapshot(&text)?;
+    Some(body.trim_end().to_string())
+}
+
+/// `tests/snapshots/<step>.snap`.
+pub fn snapshot_path(step_id: &str) -> PathBuf {
+    snapshot_dir().join(format!("{step_id}.snap"))
+}
+
+/// A snapshot file as insta writes it (`---`, header fields, `---`, body):
+/// the line its body starts on, counted from 1, and the body.
+pub fn split_snapshot(text: &str) -> Option<(usize, &str)> {
+    let rest = text.strip_prefix("---\n")?;
+    let end = rest.find("\n---\n")?;
+    let header_fields = rest[..end].lines().count();
+    Some((header_fields + 3, &rest[end + 5..]))
 }
 
 fn compare_read_only(step: &Step, transcript: &str) -> (bool, String) {
@@ -395,4 +408,17 @@ pub fn in_parallel<J: Sync, R: Send>(
 /// How many VMs to run at once: one per core.
 pub fn parallelism() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshots_split_into_header_and_body() {
+        let text =
+            "---\nsource: a.rs\nassertion_line: 3\ndescription: d\n---\nline one\nline two\n";
+        assert_eq!(split_snapshot(text), Some((6, "line one\nline two\n")));
+        assert_eq!(split_snapshot("no header"), None);
+    }
 }
