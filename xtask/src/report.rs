@@ -17,7 +17,7 @@ pub fn describe(outcome: &Outcome) -> String {
     let mut text = format!(
         "{status:<5} {:<10} {:<36} {}  {:>5.2} s{guest}",
         outcome.job.step.id,
-        outcome.job.label(),
+        outcome.job.describe(),
         outcome.accel.name(),
         outcome.seconds
     );
@@ -92,7 +92,7 @@ pub fn json(outcomes: &[Outcome]) -> String {
             serde_json::json!({
                 "step": o.job.step.id,
                 "variant": o.job.variant.name(),
-                "what": o.job.label(),
+                "what": o.job.describe(),
                 "passed": o.ok(),
                 "verdict": verdict_name(&o.verdict),
                 "matched_snapshot": o.matched,

@@ -49,7 +49,7 @@ pub fn check(ids: &[String], exercises: bool, formats: Formats) -> Result<ExitCo
             }
         }
     }
-    let lab = Lab::prepare(course, &steps, &plan::variants(&jobs))?;
+    let lab = Lab::prepare(course, &plan::builds(&jobs))?;
     eprintln!(
         "running {} VM(s) under {}, {} at a time",
         jobs.len(),
@@ -80,8 +80,19 @@ fn summary(outcomes: &[Outcome], before_vms: usize, wall: f64, say: Say) {
         .filter(|o| matches!(o.verdict, crate::verdict::Verdict::Broken(_)))
         .count();
     let retried = outcomes.iter().filter(|o| o.retried.is_some()).count();
+    let mistakes: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| matches!(o.job.variant, crate::course::Variant::Mistake(_)))
+        .collect();
     let vm_seconds: f64 = outcomes.iter().map(|o| o.seconds).sum();
     let mut extra = Vec::new();
+    if !mistakes.is_empty() {
+        extra.push(format!(
+            "{} of {} known mistakes caught, each with its own diagnosis",
+            mistakes.iter().filter(|o| o.ok()).count(),
+            mistakes.len()
+        ));
+    }
     if broken > 0 {
         extra.push(format!("{broken} could not run"));
     }

@@ -38,7 +38,7 @@ pub fn verify(id: Option<String>) -> Result<ExitCode> {
         step.id, step.title
     );
     let jobs = plan::plan(std::slice::from_ref(&step), Audience::Exercises)?;
-    let lab = Lab::prepare(course, std::slice::from_ref(&step), &plan::variants(&jobs))?;
+    let lab = Lab::prepare(course, &plan::builds(&jobs))?;
     let outcome = run_jobs(&lab, &jobs, Say { json: false })
         .pop()
         .expect("one job, one outcome");
@@ -80,7 +80,7 @@ pub fn run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
     let course = Course::load()?;
     let step = course.find(id)?.clone();
     let variant = variant(solution);
-    let lab = Lab::prepare(course, std::slice::from_ref(&step), &[variant])?;
+    let lab = Lab::prepare(course, &[(step.clone(), variant)])?;
     let script = if args.is_empty() {
         Lab::scenario(&step)?
     } else {
@@ -127,7 +127,7 @@ pub fn shell(id: Option<String>, solution: bool) -> Result<ExitCode> {
             .clone(),
     };
     let variant = variant(solution);
-    let lab = Lab::prepare(course, std::slice::from_ref(&step), &[variant])?;
+    let lab = Lab::prepare(course, &[(step.clone(), variant)])?;
     eprintln!(
         "nslab VM shell ({}, {}s of step {}); `poweroff -f` or Ctrl-D leaves",
         lab.accel.name(),

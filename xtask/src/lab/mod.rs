@@ -124,9 +124,9 @@ impl Drop for RunDir {
 
 impl Lab {
     /// Find or fetch the host tools, unpack the kernel, and build the
-    /// programs of `steps` in the `variants` asked for (plus the solutions of
+    /// programs of each step in the variant asked for (plus the solutions of
     /// every earlier step, which the scenarios use as tools).
-    pub fn prepare(course: Course, steps: &[Step], variants: &[Variant]) -> Result<Lab> {
+    pub fn prepare(course: Course, builds: &[(Step, Variant)]) -> Result<Lab> {
         check_environment()?;
         vm::install_signal_handler();
         sweep_runs();
@@ -138,17 +138,23 @@ impl Lab {
         let kernel = kernel::bootable(&tools)?;
         let applets = initramfs::busybox_applets(&tools.busybox)?;
         let mut packages: Vec<String> = Vec::new();
-        for step in steps {
+        let mut mistakes: Vec<String> = Vec::new();
+        for (step, variant) in builds {
             for earlier in course.before(&step.id) {
                 packages.push(earlier.package(Variant::Solution));
             }
-            for &variant in variants {
-                packages.push(step.package(variant));
+            match variant {
+                Variant::Mistake(_) => mistakes.push(step.package(*variant)),
+                _ => packages.push(step.package(*variant)),
             }
         }
         packages.sort();
         packages.dedup();
-        let bins = guest::build(&packages)?;
+        let mut bins = guest::build(&packages)?;
+        if !mistakes.is_empty() {
+            crate::mistakes::write_all(&course)?;
+            bins.extend(guest::build_in(&crate::mistakes::manifest(), &mistakes)?);
+        }
         Ok(Lab {
             course,
             accel,
