@@ -96,6 +96,9 @@ pub fn run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
         1 => format!("leaked: {what}"),
         n => format!("leaked: {n} × {what}"),
     }));
+    if ends.is_empty() {
+        ends.push("no report from the VM".into());
+    }
     eprintln!(
         "[{} under {} in {:.2} s: {}]",
         step.id,
