@@ -36,6 +36,9 @@ pub struct Step {
     pub timeout: u64,
     /// Suggested time in class, for the instructors' plan.
     pub minutes: u32,
+    /// The step's weight when a class is graded (`check --exercises`).
+    #[serde(default = "default_points")]
+    pub points: u32,
     pub hints: Vec<String>,
     #[serde(default)]
     pub diagnosis: Vec<Diagnosis>,
@@ -82,6 +85,10 @@ pub struct Mistake {
 
 fn default_timeout() -> u64 {
     20
+}
+
+fn default_points() -> u32 {
+    1
 }
 
 /// Which crate of a step is built: the reference solution or the student's
@@ -133,40 +140,37 @@ impl Step {
     }
 }
 
+/// The first id that occurs twice.
+fn twice<'a>(ids: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut seen = std::collections::HashSet::new();
+    ids.into_iter().find(|id| !seen.insert(*id))
+}
+
 impl Course {
     pub fn load() -> Result<Course> {
         let path = root().join("course.toml");
         let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
         let course: Course = toml::from_str(&text).context("course.toml")?;
-        for (i, step) in course.step.iter().enumerate() {
-            if course.step[..i].iter().any(|s| s.id == step.id) {
-                bail!("course.toml: step '{}' is listed twice", step.id);
+        if let Some(id) = twice(course.step.iter().map(|s| s.id.as_str())) {
+            bail!("course.toml: step '{id}' is listed twice");
+        }
+        for step in &course.step {
+            let what =
+                |kind: &str, id: &str| format!("course.toml: step {}: {kind} '{id}'", step.id);
+            if let Some(id) = twice(step.diagnosis.iter().map(|d| d.id.as_str())) {
+                bail!("{} is listed twice", what("diagnosis", id));
             }
-            for (j, d) in step.diagnosis.iter().enumerate() {
-                if step.diagnosis[..j].iter().any(|e| e.id == d.id) {
-                    bail!(
-                        "course.toml: step {}: diagnosis '{}' is listed twice",
-                        step.id,
-                        d.id
-                    );
-                }
-                regex::Regex::new(&d.pattern).with_context(|| {
-                    format!("course.toml: step {}: diagnosis '{}'", step.id, d.id)
-                })?;
+            if let Some(id) = twice(step.mistake.iter().map(|m| m.id.as_str())) {
+                bail!("{} is listed twice", what("mistake", id));
             }
-            for (j, m) in step.mistake.iter().enumerate() {
-                if step.mistake[..j].iter().any(|e| e.id == m.id) {
-                    bail!(
-                        "course.toml: step {}: mistake '{}' is listed twice",
-                        step.id,
-                        m.id
-                    );
-                }
+            for d in &step.diagnosis {
+                regex::Regex::new(&d.pattern).with_context(|| what("diagnosis", &d.id))?;
+            }
+            for m in &step.mistake {
                 if step.diagnosis(&m.diagnosis).is_none() {
                     bail!(
-                        "course.toml: step {}: mistake '{}' names no diagnosis of the step: '{}'",
-                        step.id,
-                        m.id,
+                        "{} names no diagnosis of the step: '{}'",
+                        what("mistake", &m.id),
                         m.diagnosis
                     );
                 }

@@ -62,6 +62,17 @@ impl Outcome {
     }
 }
 
+/// An exercise that does not compile: failed, with the compiler's first
+/// error, and never booted.
+pub fn unbuilt(job: Job, accel: Accel, error: &str) -> Outcome {
+    let mut outcome = Outcome::broken(job, accel, String::new());
+    outcome.verdict = Verdict::Fail {
+        details: format!("it does not compile; the compiler's first error:\n{error}"),
+        diagnoses: Vec::new(),
+    };
+    outcome
+}
+
 /// The manifest's diagnoses whose pattern the output matches.
 pub fn diagnose<'a>(step: &'a Step, transcript: &str) -> Vec<&'a Diagnosis> {
     step.diagnosis

@@ -30,6 +30,9 @@ pub use vm::{Accel, End, Machine, Run};
 /// Shell functions every scenario can use (`run`, `note`, `start`...).
 const SCENARIO_LIB: &str = "tests/scenarios/lib.sh";
 
+/// Built binaries by cargo name.
+type Bins = HashMap<String, PathBuf>;
+
 /// Everything built once and shared by the VMs of one invocation.
 pub struct Lab {
     pub course: Course,
@@ -38,7 +41,10 @@ pub struct Lab {
     kernel: PathBuf,
     applets: Vec<String>,
     /// Built binaries by cargo name (`sem`, `sem-exercise`, `nslab-init`).
-    bins: HashMap<String, PathBuf>,
+    bins: Bins,
+    /// Exercises that did not compile: the compiler's first error, by
+    /// package. Each is graded as such; the others still run.
+    unbuilt: HashMap<String, String>,
 }
 
 /// Whether run directories are kept (`NSLAB_KEEP_RUNS=1`).
@@ -161,20 +167,28 @@ impl Lab {
         let tools = host::ensure(&modules)?;
         let kernel = kernel::bootable(&tools)?;
         let applets = initramfs::busybox_applets(&tools.busybox)?;
+        // The course's own programs must compile; each exercise may not.
         let mut packages: Vec<String> = Vec::new();
+        let mut exercises: Vec<String> = Vec::new();
         let mut mistakes: Vec<String> = Vec::new();
         for (step, variant) in builds {
             for earlier in course.before(&step.id) {
                 packages.push(earlier.package(Variant::Solution));
             }
-            match variant {
-                Variant::Mistake(_) => mistakes.push(step.package(*variant)),
-                _ => packages.push(step.package(*variant)),
-            }
+            let list = match variant {
+                Variant::Mistake(_) => &mut mistakes,
+                Variant::Exercise => &mut exercises,
+                Variant::Solution | Variant::Previous => &mut packages,
+            };
+            list.push(step.package(*variant));
         }
-        packages.sort();
-        packages.dedup();
+        for list in [&mut packages, &mut exercises, &mut mistakes] {
+            list.sort();
+            list.dedup();
+        }
         let mut bins = guest::build(&packages)?;
+        let (built, unbuilt) = build_exercises(&exercises)?;
+        bins.extend(built);
         if !mistakes.is_empty() {
             crate::mistakes::write_all(&course)?;
             bins.extend(guest::build_in(&crate::mistakes::manifest(), &mistakes)?);
@@ -186,7 +200,14 @@ impl Lab {
             kernel,
             applets,
             bins,
+            unbuilt,
         })
+    }
+
+    /// The compiler's first error, when the variant of `step` did not
+    /// compile.
+    pub fn build_error(&self, step: &Step, variant: Variant) -> Option<&str> {
+        self.unbuilt.get(&step.package(variant)).map(String::as_str)
     }
 
     fn bin(&self, name: &str) -> Result<&Path> {
@@ -306,6 +327,39 @@ impl Lab {
         let dir = RunDir::new(step, variant)?;
         self.machine(step, variant, "", 0, &dir)?.interactive()
     }
+}
+
+/// Build the exercises: all at once, and when that fails one by one, so
+/// that one that does not compile keeps none of the others from running.
+fn build_exercises(packages: &[String]) -> Result<(Bins, HashMap<String, String>)> {
+    let manifest = root().join("Cargo.toml");
+    let mut unbuilt = HashMap::new();
+    if packages.is_empty() {
+        return Ok((HashMap::new(), unbuilt));
+    }
+    let all = guest::compile(&manifest, packages)?;
+    if all.success || packages.len() == 1 {
+        if !all.success {
+            unbuilt.insert(packages[0].clone(), first_error(&all.errors));
+        }
+        return Ok((all.bins, unbuilt));
+    }
+    let mut bins = HashMap::new();
+    for package in packages {
+        let one = guest::compile(&manifest, std::slice::from_ref(package))?;
+        if !one.success {
+            unbuilt.insert(package.clone(), first_error(&one.errors));
+        }
+        bins.extend(one.bins);
+    }
+    Ok((bins, unbuilt))
+}
+
+fn first_error(errors: &[String]) -> String {
+    errors
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "cargo build failed (see the messages above)".into())
 }
 
 /// `cargo xtask shell` needs a terminal: QEMU's console passes no
