@@ -41,6 +41,9 @@ enum Command {
     /// Check your exercise for a step in the VM (default: the first step
     /// you have not passed), with the likely mistake when it fails.
     Verify { step: Option<String> },
+    /// Verify your exercise each time you save it (default: the first step
+    /// you have not passed), and go on to the next step when it passes.
+    Watch { step: Option<String> },
     /// Show the next hint for a step (one more at each call).
     Hint { step: String },
     /// Which steps you have passed, and what to do next.
@@ -125,6 +128,7 @@ fn main() -> ExitCode {
         Command::Book => instructor::book(),
         Command::Bench { runs } => instructor::bench(runs),
         Command::Verify { step } => student::verify(step),
+        Command::Watch { step } => student::watch(step),
         Command::Run {
             step,
             solution,

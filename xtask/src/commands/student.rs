@@ -19,26 +19,38 @@ fn variant(solution: bool) -> Variant {
     }
 }
 
+/// The step to work on: the one named, or the first not passed.
+fn current_step(course: &Course, id: Option<&str>) -> Result<Option<Step>> {
+    let progress = Progress::load();
+    Ok(match id {
+        Some(id) => Some(course.find(id)?.clone()),
+        None => course
+            .step
+            .iter()
+            .find(|s| !progress.has_passed(s))
+            .cloned(),
+    })
+}
+
 /// `cargo xtask verify [STEP]`: the student's exercise in the VM.
 pub fn verify(id: Option<String>) -> Result<ExitCode> {
     crate::lab::check_environment()?;
     let course = Course::load()?;
-    let mut progress = Progress::load();
-    let step = match id {
-        Some(id) => course.find(&id)?.clone(),
-        None => match course.step.iter().find(|s| !progress.has_passed(s)) {
-            Some(step) => step.clone(),
-            None => {
-                println!("You have passed every step. Well done!");
-                return Ok(ExitCode::SUCCESS);
-            }
-        },
+    let Some(step) = current_step(&course, id.as_deref())? else {
+        println!("You have passed every step. Well done!");
+        return Ok(ExitCode::SUCCESS);
     };
+    verify_step(course, &step)
+}
+
+/// Verify one step's exercise, and record the result in the progress.
+fn verify_step(course: Course, step: &Step) -> Result<ExitCode> {
+    let mut progress = Progress::load();
     println!(
         "verifying your exercise for step {}: {}",
         step.id, step.title
     );
-    let jobs = plan::plan(std::slice::from_ref(&step), Audience::Exercises)?;
+    let jobs = plan::plan(std::slice::from_ref(step), Audience::Exercises)?;
     let lab = Lab::prepare(course, &plan::builds(&jobs))?;
     let outcome = run_jobs(&lab, &jobs, Say { json: false })
         .pop()
@@ -46,7 +58,7 @@ pub fn verify(id: Option<String>) -> Result<ExitCode> {
     match &outcome.verdict {
         Verdict::Pass => {}
         Verdict::Fail { .. } => {
-            progress.withdraw(&step);
+            progress.withdraw(step);
             progress.save()?;
             println!(
                 "\nNot yet. Read the differences above; stuck? `cargo xtask hint {}`.",
@@ -63,7 +75,7 @@ pub fn verify(id: Option<String>) -> Result<ExitCode> {
             return Ok(ExitCode::from(BROKEN));
         }
     }
-    progress.mark_passed(&step)?;
+    progress.mark_passed(step)?;
     progress.save()?;
     let next = lab.course.step.iter().find(|s| !progress.has_passed(s));
     match next {
@@ -74,6 +86,62 @@ pub fn verify(id: Option<String>) -> Result<ExitCode> {
         None => println!("\nStep {} passed, and with it the whole course.", step.id),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo xtask watch [STEP]`: verify the current step each time its
+/// exercise is saved, and go on to the next step once it passes; Ctrl-C
+/// leaves. File events wake it up where they work (inotify); it also looks
+/// every second, for file systems where they do not (shared folders of a
+/// VM, WSL). What counts as a change is the exercise's digest, so an
+/// editor's temporary files do not rerun anything.
+pub fn watch(id: Option<String>) -> Result<ExitCode> {
+    use notify::Watcher;
+    crate::lab::check_environment()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |_: notify::Result<notify::Event>| {
+        let _ = tx.send(());
+    })
+    .ok();
+    let mut step_id = id;
+    loop {
+        let course = Course::load()?;
+        let Some(step) = current_step(&course, step_id.as_deref())? else {
+            println!("You have passed every step. Well done!");
+            return Ok(ExitCode::SUCCESS);
+        };
+        let dir = root().join("exercises").join(&step.id);
+        let last = crate::progress::digest(&step)?;
+        let passed = verify_step(course, &step)? == ExitCode::SUCCESS;
+        if passed {
+            // On to the first step not passed yet.
+            step_id = None;
+            continue;
+        }
+        let events = watcher
+            .as_mut()
+            .is_some_and(|w| w.watch(&dir, notify::RecursiveMode::Recursive).is_ok());
+        println!(
+            "\nwatching exercises/{}/ ({}); save to verify again, Ctrl-C to leave",
+            step.id,
+            if events {
+                "file events"
+            } else {
+                "looking every second"
+            }
+        );
+        loop {
+            let _ = rx.recv_timeout(std::time::Duration::from_secs(1));
+            // Let an editor finish writing, then drop the other events.
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            while rx.try_recv().is_ok() {}
+            if crate::progress::digest(&step)? != last {
+                break;
+            }
+        }
+        if let Some(w) = watcher.as_mut() {
+            let _ = w.unwatch(&dir);
+        }
+    }
 }
 
 /// `cargo xtask run STEP [--solution] [-- CMD…]`.
