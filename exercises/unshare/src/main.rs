@@ -27,7 +27,7 @@ fn usage() -> String {
 }
 
 fn run() -> Result<u8> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = nslab::args();
     if args.first().is_some_and(|a| a == "-h" || a == "--help") {
         eprintln!("{}", usage());
         return Ok(0);

@@ -24,7 +24,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<u8> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = nslab::args();
     if args.is_empty() {
         return Err(Error::msg(format!(
             "Usage: {} ns_name1 ns_name2...",
