@@ -1,6 +1,7 @@
 //! The course manifest, `course.toml`: the list of steps in order.
 
-use crate::{Result, root};
+use crate::root;
+use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -38,6 +39,10 @@ pub struct Step {
     pub hints: Vec<String>,
     #[serde(default)]
     pub diagnosis: Vec<Diagnosis>,
+    /// The known mistakes of the step: each must fail with its own
+    /// diagnosis, and no other.
+    #[serde(default)]
+    pub mistake: Vec<Mistake>,
     /// Whether the previous step's solution, installed under this step's
     /// program names, must fail this step: the check that the scenario tests
     /// what the step adds (only where the programs are comparable).
@@ -45,11 +50,34 @@ pub struct Step {
     pub previous_fails: bool,
 }
 
+/// A likely mistake, recognised in the normalised transcript of a run that
+/// failed.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Diagnosis {
+    /// What mistakes name it by.
+    pub id: String,
+    /// A regex over the transcript.
     pub pattern: String,
+    /// What the student reads after "likely mistake:".
     pub message: String,
+}
+
+/// A known mistake: an edit of the solution that makes it, and the
+/// diagnosis it must get.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mistake {
+    pub id: String,
+    /// The source file of the solution it edits, relative to the step's
+    /// crate (`src/main.rs`).
+    pub file: String,
+    /// Text of the solution that occurs exactly once in `file`...
+    pub find: String,
+    /// ...and what it becomes.
+    pub replace: String,
+    /// The id of the diagnosis the run must get.
+    pub diagnosis: String,
 }
 
 fn default_timeout() -> u64 {
@@ -64,6 +92,8 @@ pub enum Variant {
     Exercise,
     /// The previous step's solution in this step's place.
     Previous,
+    /// The solution with the step's mistake number N made in it.
+    Mistake(usize),
 }
 
 impl Variant {
@@ -72,6 +102,7 @@ impl Variant {
             Variant::Solution => "solution",
             Variant::Exercise => "exercise",
             Variant::Previous => "previous",
+            Variant::Mistake(_) => "mistake",
         }
     }
 }
@@ -83,6 +114,7 @@ impl Step {
         match variant {
             Variant::Solution | Variant::Previous => self.id.clone(),
             Variant::Exercise => format!("{}-exercise", self.id),
+            Variant::Mistake(n) => format!("{}-mistake-{n}", self.id),
         }
     }
 
@@ -91,25 +123,60 @@ impl Step {
         match variant {
             Variant::Solution | Variant::Previous => bin.to_string(),
             Variant::Exercise => format!("{bin}-exercise"),
+            Variant::Mistake(n) => format!("{bin}-mistake-{n}"),
         }
+    }
+
+    /// The diagnosis named `id`.
+    pub fn diagnosis(&self, id: &str) -> Option<&Diagnosis> {
+        self.diagnosis.iter().find(|d| d.id == id)
     }
 }
 
 impl Course {
     pub fn load() -> Result<Course> {
         let path = root().join("course.toml");
-        let text = std::fs::read_to_string(&path).map_err(|e| crate::io_err(path.display(), e))?;
-        let course: Course = toml::from_str(&text).map_err(|e| format!("course.toml: {e}"))?;
+        let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
+        let course: Course = toml::from_str(&text).context("course.toml")?;
         for (i, step) in course.step.iter().enumerate() {
             if course.step[..i].iter().any(|s| s.id == step.id) {
-                return Err(format!("course.toml: step '{}' is listed twice", step.id));
+                bail!("course.toml: step '{}' is listed twice", step.id);
+            }
+            for (j, d) in step.diagnosis.iter().enumerate() {
+                if step.diagnosis[..j].iter().any(|e| e.id == d.id) {
+                    bail!(
+                        "course.toml: step {}: diagnosis '{}' is listed twice",
+                        step.id,
+                        d.id
+                    );
+                }
+                regex::Regex::new(&d.pattern).with_context(|| {
+                    format!("course.toml: step {}: diagnosis '{}'", step.id, d.id)
+                })?;
+            }
+            for (j, m) in step.mistake.iter().enumerate() {
+                if step.mistake[..j].iter().any(|e| e.id == m.id) {
+                    bail!(
+                        "course.toml: step {}: mistake '{}' is listed twice",
+                        step.id,
+                        m.id
+                    );
+                }
+                if step.diagnosis(&m.diagnosis).is_none() {
+                    bail!(
+                        "course.toml: step {}: mistake '{}' names no diagnosis of the step: '{}'",
+                        step.id,
+                        m.id,
+                        m.diagnosis
+                    );
+                }
             }
         }
         Ok(course)
     }
 
     pub fn find(&self, id: &str) -> Result<&Step> {
-        self.step.iter().find(|s| s.id == id).ok_or_else(|| {
+        self.step.iter().find(|s| s.id == id).with_context(|| {
             let ids: Vec<&str> = self.step.iter().map(|s| s.id.as_str()).collect();
             format!("no step '{id}' (the steps are: {})", ids.join(", "))
         })

@@ -6,9 +6,10 @@
 //! in a target directory of its own, so that it does not invalidate the
 //! ordinary host build.
 
-use crate::{Result, root};
+use crate::root;
+use anyhow::{Context, Result, bail};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub const TARGET: &str = "x86_64-unknown-linux-gnu";
@@ -16,12 +17,20 @@ pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 /// Build `packages` (and the guest init) and return each binary's path by
 /// its cargo name.
 pub fn build(packages: &[String]) -> Result<HashMap<String, PathBuf>> {
+    let mut all = vec!["nslab-init".to_string()];
+    all.extend(packages.iter().cloned());
+    build_in(&root().join("Cargo.toml"), &all)
+}
+
+/// Build `packages` of the workspace of `manifest`.
+pub fn build_in(manifest: &Path, packages: &[String]) -> Result<HashMap<String, PathBuf>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root())
         .args(["build", "--release", "--target", TARGET])
         .args(["--message-format", "json-render-diagnostics", "--quiet"])
-        .args(["-p", "nslab-init"])
+        .arg("--manifest-path")
+        .arg(manifest)
         .env("CARGO_TARGET_DIR", root().join("target").join("guest"))
         .env(
             "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS",
@@ -32,12 +41,12 @@ pub fn build(packages: &[String]) -> Result<HashMap<String, PathBuf>> {
     for package in packages {
         cmd.args(["-p", package]);
     }
-    let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let out = cmd.output().context("cannot run cargo")?;
     if !out.status.success() {
-        return Err(format!(
+        bail!(
             "building the VM's programs failed ({}): see the compiler's messages above",
             packages.join(", ")
-        ));
+        );
     }
     let mut bins = HashMap::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
