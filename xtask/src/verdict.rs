@@ -35,6 +35,8 @@ pub struct Outcome {
     pub matched: bool,
     pub transcript: String,
     pub verdict: Verdict,
+    /// How the VM ended (`None`: it never ran).
+    pub end: Option<End>,
     /// How a first boot ended when the VM was booted again.
     pub retried: Option<End>,
 }
@@ -54,6 +56,7 @@ impl Outcome {
             matched: false,
             transcript: String::new(),
             verdict: Verdict::Broken(why),
+            end: None,
             retried: None,
         }
     }
@@ -80,6 +83,7 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
         matched: false,
         transcript: String::new(),
         verdict: Verdict::Pass,
+        end: Some(run.end.clone()),
         retried: run.retried.clone(),
         job,
     };

@@ -19,7 +19,7 @@ pub struct Formats<'a> {
 }
 
 /// `cargo xtask check [--exercises] [STEP…]`.
-pub fn check(ids: &[String], exercises: bool, formats: Formats) -> Result<ExitCode> {
+pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -> Result<ExitCode> {
     let say = Say { json: formats.json };
     // Everything that can be refused is refused before any VM boots.
     lab::check_environment()?;
@@ -37,7 +37,8 @@ pub fn check(ids: &[String], exercises: bool, formats: Formats) -> Result<ExitCo
     } else {
         Audience::Course
     };
-    let jobs = plan::plan(&steps, audience)?;
+    let once = plan::plan(&steps, audience)?;
+    let jobs: Vec<_> = std::iter::repeat_n(once, repeat).flatten().collect();
     let mut before_vms = 0;
     if !exercises {
         before_vms += drifted_exercises(&steps, say)?;
@@ -67,6 +68,9 @@ pub fn check(ids: &[String], exercises: bool, formats: Formats) -> Result<ExitCo
             .context("writing the JUnit report")?;
     }
     summary(&outcomes, before_vms, started.elapsed().as_secs_f64(), say);
+    if repeat > 1 {
+        reliability(&outcomes, say);
+    }
     Ok(match (before_vms, status(&outcomes)) {
         (0, code) => code,
         _ => ExitCode::FAILURE,
@@ -111,6 +115,31 @@ fn summary(outcomes: &[Outcome], before_vms: usize, wall: f64, say: Say) {
         wall / outcomes.len().max(1) as f64,
         extra.iter().map(|e| format!("; {e}")).collect::<String>()
     ));
+}
+
+/// How the VMs ended, and how often one was booted again: the figures of
+/// `check --repeat`.
+fn reliability(outcomes: &[Outcome], say: Say) {
+    let mut ends: Vec<(String, usize)> = Vec::new();
+    let mut count = |key: String| match ends.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, n)) => *n += 1,
+        None => ends.push((key, 1)),
+    };
+    for o in outcomes {
+        let end = match (&o.end, &o.verdict) {
+            (_, crate::verdict::Verdict::Pass) => "passed".to_string(),
+            (None, _) => "never ran".to_string(),
+            (Some(end), _) => format!("failed: {end}"),
+        };
+        count(end);
+        if let Some(first) = &o.retried {
+            count(format!("booted twice, the first VM: {first}"));
+        }
+    }
+    say.line(&format!("reliability over {} VM runs:", outcomes.len()));
+    for (what, n) in ends {
+        say.line(&format!("  {n:>5}  {what}"));
+    }
 }
 
 /// Exercise files that differ from their solutions outside the TODO

@@ -21,6 +21,7 @@ fn variant(solution: bool) -> Variant {
 
 /// `cargo xtask verify [STEP]`: the student's exercise in the VM.
 pub fn verify(id: Option<String>) -> Result<ExitCode> {
+    crate::lab::check_environment()?;
     let course = Course::load()?;
     let mut progress = Progress::load();
     let step = match id {
@@ -77,6 +78,7 @@ pub fn verify(id: Option<String>) -> Result<ExitCode> {
 
 /// `cargo xtask run STEP [--solution] [-- CMD…]`.
 pub fn run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
+    crate::lab::check_environment()?;
     let course = Course::load()?;
     let step = course.find(id)?.clone();
     let variant = variant(solution);
@@ -126,6 +128,8 @@ pub fn shell(id: Option<String>, solution: bool) -> Result<ExitCode> {
             .ok_or_else(|| anyhow::anyhow!("the course has no step"))?
             .clone(),
     };
+    crate::lab::check_environment()?;
+    crate::lab::require_terminal(&step)?;
     let variant = variant(solution);
     let lab = Lab::prepare(course, &[(step.clone(), variant)])?;
     eprintln!(

@@ -105,7 +105,7 @@ fn is_static(path: &Path) -> bool {
 }
 
 /// The kernel image named by `NSLAB_KERNEL`, checked before anything boots.
-fn kernel_from_env() -> Result<Option<PathBuf>> {
+pub fn kernel_from_env() -> Result<Option<PathBuf>> {
     let Some(value) = std::env::var_os("NSLAB_KERNEL") else {
         return Ok(None);
     };

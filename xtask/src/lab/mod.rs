@@ -50,6 +50,7 @@ pub fn keep_runs() -> bool {
 /// error names the variable.
 pub fn check_environment() -> Result<()> {
     Accel::detect()?;
+    host::kernel_from_env()?;
     if let Ok(value) = std::env::var("NSLAB_KEEP_RUNS")
         && !matches!(value.as_str(), "" | "0" | "1")
     {
@@ -86,6 +87,26 @@ fn sweep_runs() {
     }
 }
 
+/// The run directories of this process that exist now: what the signal
+/// handler removes.
+static RUN_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn run_dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    RUN_DIRS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Remove every run directory of this process (unless runs are kept). The
+/// signal handler calls it once it has made [`vm::stopping`] true, so no
+/// new directory is made after it.
+fn remove_run_dirs() {
+    let dirs = run_dirs();
+    if !keep_runs() {
+        for dir in dirs.iter() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 /// A run's directory: removed when dropped, unless runs are kept.
 pub struct RunDir {
     dir: Option<tempfile::TempDir>,
@@ -93,6 +114,8 @@ pub struct RunDir {
 
 impl RunDir {
     fn new(step: &Step, variant: Variant) -> Result<RunDir> {
+        let mut registry = run_dirs();
+        anyhow::ensure!(!vm::stopping(), "interrupted");
         let runs = runs_dir();
         std::fs::create_dir_all(&runs).with_context(|| runs.display().to_string())?;
         let dir = tempfile::Builder::new()
@@ -104,6 +127,7 @@ impl RunDir {
             ))
             .tempdir_in(&runs)
             .with_context(|| runs.display().to_string())?;
+        registry.push(dir.path().to_path_buf());
         Ok(RunDir { dir: Some(dir) })
     }
 
@@ -114,9 +138,9 @@ impl RunDir {
 
 impl Drop for RunDir {
     fn drop(&mut self) {
-        if keep_runs()
-            && let Some(dir) = self.dir.take()
-        {
+        let Some(dir) = self.dir.take() else { return };
+        run_dirs().retain(|d| d != dir.path());
+        if keep_runs() {
             eprintln!("nslab: run directory kept: {}", dir.keep().display());
         }
     }
@@ -275,21 +299,27 @@ impl Lab {
         machine.run()
     }
 
-    /// An interactive VM with the step's programs on PATH. It needs a
-    /// terminal: QEMU's console passes no end-of-file, so without one the
-    /// shell would never end.
+    /// An interactive VM with the step's programs on PATH, on this
+    /// terminal.
     pub fn shell(&self, step: &Step, variant: Variant) -> Result<()> {
-        use std::io::IsTerminal;
-        if !std::io::stdin().is_terminal() {
-            bail!(
-                "cargo xtask shell needs a terminal, and standard input is not one; \
-                 to run a command without one: cargo xtask run {} -- COMMAND",
-                step.id
-            );
-        }
+        require_terminal(step)?;
         let dir = RunDir::new(step, variant)?;
         self.machine(step, variant, "", 0, &dir)?.interactive()
     }
+}
+
+/// `cargo xtask shell` needs a terminal: QEMU's console passes no
+/// end-of-file, so without one the shell would never end.
+pub fn require_terminal(step: &Step) -> Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "cargo xtask shell needs a terminal, and standard input is not one; \
+             to run a command without one: cargo xtask run {} -- COMMAND",
+            step.id
+        );
+    }
+    Ok(())
 }
 
 const PASSWD: &str =
