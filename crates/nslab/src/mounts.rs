@@ -29,7 +29,7 @@ pub fn make_mounts_private() -> Result<()> {
 /// needs (mount(2): EINVAL when the target is not a mount point). It is not
 /// in a chroot into a directory that is no mount point of its own.
 ///
-/// statx(2) says so (STATX_ATTR_MOUNT_ROOT, Linux 5.8). A kernel that does
+/// statx(2) says so (STATX_ATTR_MOUNT_ROOT, set in fs/stat.c). A kernel that does
 /// not tell gets the benefit of the doubt: the mount call will say.
 pub fn root_is_a_mount_point() -> Result<bool> {
     // SAFETY: statx writes one struct statx where we point; all zeroes is a
