@@ -24,3 +24,10 @@ note "Bad input"
 run 'clonens'
 run 'clonens pid bogus'
 run 'clonens all'
+
+note "Unprivileged, all eight types: with the child's new user namespace, clone3 creates the time namespace in it"
+echo "# (nobody may create a time namespace only in a user namespace of its own)"
+start parent 'su -s /bin/sh -c "clonens cgroup ipc mnt net pid time user uts" nobody'
+child=$(child_of parent)
+run 'cmpns $$ $child'
+run 'kill -KILL $child; wait $parent'

@@ -26,3 +26,7 @@ run 'su -s /bin/sh -c "shns ipc uts mnt user -- /bin/true" nobody'
 note "Bad input"
 run 'shns -h'
 run 'shns bogus'
+
+note "In a chroot into a plain directory, / is no mount point: nothing can be made private; shns says so and goes on"
+mkdir -p /tmp/jail/bin && cp /bin/busybox /bin/shns /tmp/jail/bin/ && ln -s busybox /tmp/jail/bin/sh
+run 'chroot /tmp/jail /bin/shns mnt -- /bin/sh -c "echo inside"'

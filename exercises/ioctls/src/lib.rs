@@ -99,8 +99,7 @@ pub fn for_each_namespace(
     query: fn(BorrowedFd) -> nix::Result<OwnedFd>,
 ) -> Result<u8> {
     use std::os::fd::AsFd;
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (pid, list) = nslab::parse_pid_and_types(&args, "First parameter")?;
+    let (pid, list) = nslab::parse_pid_and_types(&nslab::args(), "First parameter")?;
     let mut status = 0;
     for ns in list {
         let path = ns.proc_path(&pid);

@@ -5,8 +5,9 @@
 //! a copy started in another IPC namespace can, because System V keys are
 //! looked up in the caller's IPC namespace only.
 //!
-//! Usage: `sem` (arguments are ignored). Stop it with Ctrl-C or SIGTERM: it
-//! then removes its semaphore set, which would otherwise outlive it.
+//! Usage: `sem`, no argument (the article's program ignored any; we say
+//! `Usage: sem` and fail). Stop it with Ctrl-C or SIGTERM: it then removes
+//! its semaphore set, which would otherwise outlive it.
 
 use nix::sys::signal::{SigSet, Signal};
 use nslab::{Error, Result};
@@ -19,6 +20,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<u8> {
+    nslab::no_arguments()?;
     // Block SIGINT and SIGTERM before the semaphore exists: a signal that
     // arrives from now on waits for us in sigwait() below, so there is no
     // moment at which it could kill us with the semaphore still in place.

@@ -13,16 +13,19 @@ use nix::mount::{MsFlags, mount};
 use nix::sched::CloneFlags;
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{Pid, chdir, chroot, execve, sethostname};
-use nslab::{Error, Result, program_name};
-use std::ffi::CString;
+use nslab::{Error, Result, program_name, shown};
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// The command line: `container [--rootfs DIR] [--hostname NAME] [CMD ARGS…]`.
+/// Each is kept as the bytes it came as, as the kernel takes it (a path, a
+/// hostname and an argv need not be UTF-8).
 #[derive(Debug)]
 pub struct Options {
     pub rootfs: PathBuf,
-    pub hostname: String,
-    pub command: Vec<String>,
+    pub hostname: OsString,
+    pub command: Vec<OsString>,
 }
 
 impl Options {
@@ -48,15 +51,11 @@ impl Options {
         while let Some(arg) = parser.next().map_err(bad)? {
             match arg {
                 Long("rootfs") => options.rootfs = parser.value().map_err(bad)?.into(),
-                Long("hostname") => {
-                    options.hostname = parser.value().map_err(bad)?.string().map_err(bad)?
-                }
+                Long("hostname") => options.hostname = parser.value().map_err(bad)?,
                 Short('h') | Long("help") => return Err(usage()),
                 Value(first) => {
-                    options.command.push(first.string().map_err(bad)?);
-                    for rest in parser.raw_args().map_err(bad)? {
-                        options.command.push(rest.string().map_err(bad)?);
-                    }
+                    options.command.push(first);
+                    options.command.extend(parser.raw_args().map_err(bad)?);
                 }
                 other => return Err(bad(other.unexpected())),
             }
@@ -74,15 +73,16 @@ impl Options {
             return Err(Error::msg(format!(
                 "{}: the root filesystem {} is not a directory",
                 program_name(),
-                self.rootfs.display()
+                shown(self.rootfs.as_os_str())
             )));
         }
         let command = &self.command[0];
         if resolve_in(&self.rootfs, command).is_none() {
             return Err(Error::msg(format!(
-                "{}: no command {command} in the root filesystem {}",
+                "{}: no command {} in the root filesystem {}",
                 program_name(),
-                self.rootfs.display()
+                shown(command),
+                shown(self.rootfs.as_os_str())
             )));
         }
         if self.hostname.is_empty() || self.hostname.len() > 64 {
@@ -97,7 +97,7 @@ impl Options {
 
 /// Where `command` is inside `rootfs`: as given when it has a '/', else
 /// searched in the PATH the container gets.
-fn resolve_in(rootfs: &Path, command: &str) -> Option<PathBuf> {
+fn resolve_in(rootfs: &Path, command: &OsStr) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let executable = |inside: &Path| {
         let on_host = rootfs.join(inside.strip_prefix("/").unwrap_or(inside));
@@ -105,7 +105,7 @@ fn resolve_in(rootfs: &Path, command: &str) -> Option<PathBuf> {
             .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
             .then(|| inside.to_path_buf())
     };
-    if command.contains('/') {
+    if command.as_bytes().contains(&b'/') {
         return executable(Path::new(command));
     }
     CONTAINER_PATH
@@ -165,7 +165,7 @@ fn setup(options: &Options) -> Result<()> {
     // (the /proc below) appears in the parent's namespace.
     nslab::make_mounts_private()?;
     sethostname(&options.hostname).map_err(|errno| Error::sys("sethostname()", errno))?;
-    let rootfs = options.rootfs.display();
+    let rootfs = shown(options.rootfs.as_os_str());
     // TODO: chroot(2) into options.rootfs, then chdir(2) to "/" (chroot
     // does not change the working directory, which would stay outside).
     // Then mount a new proc filesystem on /proc: mount(Some("proc"),
@@ -192,16 +192,19 @@ fn setup(options: &Options) -> Result<()> {
 
 /// Exec the command, found in the container's PATH (we are inside the root
 /// filesystem now), with a small fixed environment.
-fn exec(command: &[String]) -> Error {
+fn exec(command: &[OsString]) -> Error {
     let Some(path) = resolve_in(Path::new("/"), &command[0]) else {
-        return Error::msg(format!("no command {} in the container", command[0]));
+        return Error::msg(format!(
+            "no command {} in the container",
+            shown(&command[0])
+        ));
     };
     let cstring =
-        |s: &str| CString::new(s).map_err(|_| Error::msg("an argument contains a NUL byte"));
+        |s: &[u8]| CString::new(s).map_err(|_| Error::msg("an argument contains a NUL byte"));
     let build = || -> Result<(CString, Vec<CString>, Vec<CString>)> {
         let argv = command
             .iter()
-            .map(|a| cstring(a.as_str()))
+            .map(|a| cstring(a.as_bytes()))
             .collect::<Result<_>>()?;
         let env = [
             &format!("PATH={CONTAINER_PATH}"),
@@ -209,14 +212,14 @@ fn exec(command: &[String]) -> Error {
             "TERM=linux",
         ]
         .into_iter()
-        .map(&cstring)
+        .map(|var| cstring(var.as_bytes()))
         .collect::<Result<_>>()?;
-        Ok((cstring(&path.to_string_lossy())?, argv, env))
+        Ok((cstring(path.as_os_str().as_bytes())?, argv, env))
     };
     match build() {
         Ok((path, argv, env)) => {
             let errno = execve(&path, &argv, &env).unwrap_err();
-            Error::sys(format!("execve({})", command[0]), errno)
+            Error::sys(format!("execve({})", shown(&command[0])), errno)
         }
         Err(err) => err,
     }

@@ -20,22 +20,29 @@ use nix::fcntl::{OFlag, open};
 use nix::sched::{CloneFlags, setns};
 use nix::sys::stat::Mode;
 use nslab::{Error, Ns, NsOrder, Result, must_exist, parse_ns_list, parse_pid, program_name};
+use std::ffi::OsStr;
 use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 
 fn main() -> std::process::ExitCode {
     nslab::main(run)
 }
 
 fn run() -> Result<u8> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = nslab::args();
     let Some((target, program)) = args.split_first() else {
         return Err(Error::msg(format!(
             "Usage: {} pid:ns_name1:ns_name2... [program parameters]",
             program_name()
         )));
     };
-    let (pid, names) = target.split_once(':').unwrap_or((target, ""));
-    let names: Vec<&str> = names.split(':').filter(|n| !n.is_empty()).collect();
+    // PID:NAME:NAME...: split the bytes, which need not be UTF-8.
+    let mut parts = target.as_bytes().split(|byte| *byte == b':');
+    let pid = OsStr::from_bytes(parts.next().unwrap_or_default());
+    let names: Vec<&OsStr> = parts
+        .filter(|n| !n.is_empty())
+        .map(OsStr::from_bytes)
+        .collect();
     let wanted = parse_ns_list(&names, NsOrder::Enter, "Bad namespace name")?;
     let pid = parse_pid(pid, "Parameter")?;
     must_exist(&pid)?;

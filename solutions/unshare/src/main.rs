@@ -10,7 +10,8 @@
 //! Beyond the article: after a new mount namespace we make every mount in it
 //! private, as util-linux's unshare does, so that mounts made inside never
 //! propagate back to the namespace we came from (on a host where / is a
-//! shared mount, they would).
+//! shared mount, they would). That needs / to be a mount point; in a chroot
+//! into a plain directory it is not, and we say so in one line and go on.
 
 use nix::sched::{CloneFlags, unshare};
 use nslab::{Error, Ns, NsOrder, Result, parse_ns_list, program_name};
@@ -27,7 +28,7 @@ fn usage() -> String {
 }
 
 fn run() -> Result<u8> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = nslab::args();
     if args.first().is_some_and(|a| a == "-h" || a == "--help") {
         eprintln!("{}", usage());
         return Ok(0);
@@ -42,7 +43,15 @@ fn run() -> Result<u8> {
     }
     new_namespaces(Ns::flags(&wanted))?;
     if wanted.contains(&Ns::Mnt) {
-        nslab::make_mounts_private()?;
+        // Where / is no mount point (in a chroot), nothing can be made
+        // private; the article's program never tried: go on as it does.
+        match nslab::root_is_a_mount_point()? {
+            true => nslab::make_mounts_private()?,
+            false => eprintln!(
+                "{}: / is not a mount point (a chroot?): its mounts keep their propagation",
+                program_name()
+            ),
+        }
     }
 
     nslab::run_and_report(program)

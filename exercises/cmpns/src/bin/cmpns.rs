@@ -16,7 +16,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<u8> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = nslab::args();
     let [first, second] = args.as_slice() else {
         return Err(Error::msg(format!("Usage: {} pid1 pid2", program_name())));
     };

@@ -12,8 +12,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<u8> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (pid, list) = parse_pid_and_types(&args, "Parameter")?;
+    let (pid, list) = parse_pid_and_types(&nslab::args(), "Parameter")?;
     for ns in list {
         let (dev, ino) = identity(&pid, ns)?;
         println!("{} [Device,Inode]: [{dev},{ino}]", ns.proc_path(&pid));

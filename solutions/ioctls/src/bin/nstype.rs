@@ -11,8 +11,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<u8> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (pid, list) = nslab::parse_pid_and_types(&args, "First parameter")?;
+    let (pid, list) = nslab::parse_pid_and_types(&nslab::args(), "First parameter")?;
     for ns in list {
         let path = ns.proc_path(&pid);
         let fd = open_ns(&path)?;

@@ -1,4 +1,5 @@
 //! `socket`: the network namespace of a socket we create (SIOCGSKNS).
+//! It takes no argument (`Usage: socket` when given any).
 //!
 //! A socket belongs to the network namespace its creator was in when it was
 //! created, and stays there. The kernel lets us ask only with CAP_NET_ADMIN
@@ -14,6 +15,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<u8> {
+    nslab::no_arguments()?;
     let sock = socket(
         AddressFamily::Unix,
         SockType::Datagram,

@@ -13,7 +13,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<u8> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = nslab::args();
     let [pid] = args.as_slice() else {
         return Err(Error::msg(format!("Usage: {} pid", program_name())));
     };
