@@ -19,7 +19,7 @@ fn bins() -> &'static HashMap<String, PathBuf> {
             .iter()
             .map(|s| s.package(Variant::Solution))
             .collect();
-        xtask::guest::build(&packages).expect("building the solutions")
+        xtask::lab::guest::build(&packages).expect("building the solutions")
     })
 }
 

@@ -1,117 +1,51 @@
-//! One test per step and variant, each in a fresh VM:
-//! - `<step>::solution` — the solution's transcript matches the snapshot;
-//! - `<step>::exercise_fails` — the untouched exercise does not.
+//! The course's VM runs as tests, one per run of `cargo xtask check`'s
+//! plan (`xtask::plan`, the same function the check calls), each judged by
+//! the same `xtask::verdict::judge`: `<step>::solution`,
+//! `<step>::exercise_fails` (an untouched exercise must fail with a
+//! diagnosis), `<step>::previous_step_fails`; and tests of the VM harness
+//! itself (`harness::…`).
 //!
 //! Nothing is skipped: if the VM cannot run here, every test fails with the
 //! reason.
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use nslab_protocol::End as ScenarioEnd;
 use std::sync::Arc;
-use xtask::check::{self, Lab};
 use xtask::course::{Course, Variant};
-use xtask::vm::End;
+use xtask::lab::{End, Lab, Run};
+use xtask::plan::{self, Audience};
+use xtask::verdict::{self, Verdict};
+
+type Shared = Arc<Result<Lab, String>>;
 
 fn main() {
     let args = Arguments::from_args();
     let course = Course::load().expect("course.toml");
     let steps = course.step.clone();
+    let jobs = plan::plan(&steps, Audience::Course).expect("the plan");
     // Only build and boot when some test will run (`--list` builds nothing).
-    let lab = if args.list {
+    let lab: Shared = Arc::new(if args.list {
         Err("listing only".to_string())
     } else {
-        Lab::prepare(course, &steps, &[Variant::Solution, Variant::Exercise])
-    };
-    let lab = Arc::new(lab);
+        Lab::prepare(course, &steps, &plan::variants(&jobs)).map_err(|e| format!("{e:#}"))
+    });
     let mut trials = Vec::new();
-    for step in steps {
-        let mut variants = vec![Variant::Solution, Variant::Exercise];
-        if step.previous_fails {
-            variants.push(Variant::Previous);
-        }
-        for variant in variants {
-            let lab = Arc::clone(&lab);
-            let step = step.clone();
-            let name = match variant {
-                Variant::Solution => format!("{}::solution", step.id),
-                Variant::Exercise => format!("{}::exercise_fails", step.id),
-                Variant::Previous => format!("{}::previous_step_fails", step.id),
-            };
-            trials.push(Trial::test(name, move || {
-                let lab = lab
-                    .as_ref()
-                    .as_ref()
-                    .map_err(|e| Failed::from(e.as_str()))?;
-                let outcome = check::check(lab, &step, variant);
-                match (variant, outcome.matched) {
-                    // An untouched exercise must fail, and the course must
-                    // tell the student why.
-                    (Variant::Exercise, false)
-                        if check::diagnose(&step, &outcome.transcript).is_empty() =>
-                    {
-                        Err(format!(
-                            "the untouched exercise of {} fails without any diagnosis: add one to course.toml",
-                            step.id
-                        )
-                        .into())
-                    }
-                    (Variant::Solution, true)
-                    | (Variant::Exercise, false)
-                    | (Variant::Previous, false)
-                        if !outcome.transcript.is_empty() =>
-                    {
-                        Ok(())
-                    }
-                    (Variant::Previous, true) => Err(format!(
-                        "the previous step's solution passes step {}: its scenario does not test what the step adds",
-                        step.id
-                    )
-                    .into()),
-                    (Variant::Exercise, true) => Err(format!(
-                        "the untouched exercise of {} passes its step: it must leave work to do",
-                        step.id
-                    )
-                    .into()),
-                    _ => Err(outcome.details.into()),
-                }
-            }));
-        }
+    for job in jobs {
+        let lab = Arc::clone(&lab);
+        trials.push(Trial::test(job.test_name(), move || {
+            let lab = lab
+                .as_ref()
+                .as_ref()
+                .map_err(|e| Failed::from(e.as_str()))?;
+            let run = Lab::scenario(&job.step).and_then(|s| lab.boot(&job.step, job.variant, &s));
+            let outcome = verdict::judge(job, run, lab.accel);
+            match outcome.ok() {
+                true => Ok(()),
+                false => Err(xtask::report::describe(&outcome).into()),
+            }
+        }));
     }
-    trials.push(harness_trial(
-        &lab,
-        "harness::a_scenario_that_never_ends_is_killed",
-        |lab| {
-            let mut step = lab.course.step[0].clone();
-            step.timeout = 2;
-            let run = lab.boot(&step, Variant::Solution, "echo started\nsleep 1000\n")?;
-            expect(run.end == End::Done, || {
-                format!("the VM did not finish: {:?}", run.end)
-            })?;
-            expect(run.stdout == "started\n", || {
-                format!("stdout: {:?}", run.stdout)
-            })?;
-            expect(run.scenario_end() == Some("timeout=2"), || {
-                format!("{:?}", run.report)
-            })?;
-            let transcript = check::transcript(&run);
-            expect(transcript.ends_with("[scenario ended: timeout=2]"), || {
-                transcript.clone()
-            })
-        },
-    ));
-    trials.push(harness_trial(&lab, "harness::leaks_are_reported", |lab| {
-        let step = lab.course.step[0].clone();
-        let script = "mkdir /tmp/m && mount -t tmpfs none /tmp/m\nsleep 1000 &\n\
-                      while ! grep -q 1000 /proc/$!/cmdline; do usleep 1000; done\n";
-        let run = lab.boot(&step, Variant::Solution, script)?;
-        expect(run.end == End::Done, || {
-            format!("the VM did not finish: {:?}\n{}", run.end, run.failure_details())
-        })?;
-        let transcript = check::transcript(&run);
-        expect(
-            transcript == "[scenario ended: exit=0]\n[leaked: process sleep]\n[leaked: mount none /tmp/m tmpfs]",
-            || transcript.clone(),
-        )
-    }));
+    trials.extend(harness_trials(&lab));
     libtest_mimic::run(&args, trials).exit();
 }
 
@@ -119,18 +53,116 @@ fn expect(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
     if ok { Ok(()) } else { Err(what()) }
 }
 
-/// A test of the VM harness itself, on the first step's VM.
-fn harness_trial(
-    lab: &Arc<Result<Lab, String>>,
-    name: &str,
-    test: fn(&Lab) -> Result<(), String>,
-) -> Trial {
-    let lab = Arc::clone(lab);
-    Trial::test(name, move || {
-        let lab = lab
-            .as_ref()
-            .as_ref()
-            .map_err(|e| Failed::from(e.as_str()))?;
-        test(lab).map_err(Failed::from)
+/// Boot the first step's VM with `script` instead of its scenario.
+fn boot(lab: &Lab, timeout: u64, script: &str) -> Result<Run, String> {
+    let mut step = lab.course.step[0].clone();
+    step.timeout = timeout;
+    lab.boot(&step, Variant::Solution, script)
+        .map_err(|e| format!("{e:#}"))
+}
+
+fn done(run: &Run) -> Result<(), String> {
+    expect(run.end == End::Done, || {
+        format!(
+            "the VM did not finish: {}\n{}",
+            run.end,
+            run.failure_details()
+        )
     })
+}
+
+type HarnessTest = fn(&Lab) -> Result<(), String>;
+
+/// Tests of the VM harness itself, on the first step's VM.
+fn harness_trials(lab: &Shared) -> Vec<Trial> {
+    let tests: [(&str, HarnessTest); 5] = [
+        ("harness::a_scenario_that_never_ends_is_killed", |lab| {
+            let run = boot(lab, 2, "echo started\nsleep 1000\n")?;
+            done(&run)?;
+            expect(run.stdout == "started\n", || {
+                format!("stdout: {:?}", run.stdout)
+            })?;
+            expect(run.report.end() == Some(ScenarioEnd::Timeout(2)), || {
+                format!("{:?}", run.report)
+            })?;
+            let transcript = xtask::normalize::transcript(&run);
+            expect(transcript.ends_with("[scenario ended: timeout=2]"), || {
+                transcript.clone()
+            })
+        }),
+        ("harness::leaks_are_reported", |lab| {
+            let script = "mkdir /tmp/m && mount -t tmpfs none /tmp/m\nsleep 1000 &\n\
+                          while ! grep -q 1000 /proc/$!/cmdline; do usleep 1000; done\n";
+            let run = boot(lab, 20, script)?;
+            done(&run)?;
+            let transcript = xtask::normalize::transcript(&run);
+            expect(
+                transcript
+                    == "[scenario ended: exit=0]\n[leaked: process sleep]\n[leaked: mount none /tmp/m tmpfs]",
+                || transcript.clone(),
+            )
+        }),
+        ("harness::identical_leaks_are_one_line", |lab| {
+            // 40 sessions of their own, which a kill of the scenario's
+            // session would not reach: each is found and counted.
+            let script = "for i in $(seq 40); do setsid sleep 1000 & done\n\
+                          while [ \"$(pidof sleep | wc -w)\" -lt 40 ]; do usleep 1000; done\n";
+            let run = boot(lab, 20, script)?;
+            done(&run)?;
+            let transcript = xtask::normalize::transcript(&run);
+            expect(
+                transcript == "[scenario ended: exit=0]\n[leaked: 40 × process sleep]",
+                || transcript.clone(),
+            )
+        }),
+        ("harness::output_is_capped", |lab| {
+            // 200 KB on stdout: the transcript keeps 64 KiB and says how
+            // much it cut.
+            let run = boot(lab, 20, "head -c 200000 /dev/zero | tr '\\0' x\n")?;
+            done(&run)?;
+            let cut = 200_000 - xtask::lab::vm::OUTPUT_CAP;
+            expect(
+                run.stdout.len() < xtask::lab::vm::OUTPUT_CAP + 100
+                    && run.stdout.ends_with(&format!("[… {cut} bytes cut]\n")),
+                || {
+                    format!(
+                        "{} bytes, ending {:?}",
+                        run.stdout.len(),
+                        &run.stdout[run.stdout.len().saturating_sub(40)..]
+                    )
+                },
+            )
+        }),
+        (
+            "harness::a_program_that_powers_the_vm_off_is_named",
+            |lab| {
+                let mut step = lab.course.step[0].clone();
+                step.timeout = 20;
+                let script = "echo before\npoweroff -f\nsleep 5\n";
+                let run = lab.boot(&step, Variant::Solution, script);
+                let job = plan::plan(std::slice::from_ref(&step), Audience::Exercises)
+                    .map_err(|e| e.to_string())?
+                    .remove(0);
+                let outcome = verdict::judge(job, run, lab.accel);
+                // The program's doing, so the student's failure, with its cause.
+                match &outcome.verdict {
+                    Verdict::Fail { details, .. } if details.contains("powered off") => Ok(()),
+                    other => Err(format!("{other:?}")),
+                }
+            },
+        ),
+    ];
+    tests
+        .into_iter()
+        .map(|(name, test)| {
+            let lab = Arc::clone(lab);
+            Trial::test(name, move || {
+                let lab = lab
+                    .as_ref()
+                    .as_ref()
+                    .map_err(|e| Failed::from(e.as_str()))?;
+                test(lab).map_err(Failed::from)
+            })
+        })
+        .collect()
 }

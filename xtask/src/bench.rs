@@ -6,7 +6,9 @@
 //! namespaces of their own and leave nothing behind.
 
 use crate::course::{Course, Variant};
-use crate::{Result, guest, initramfs, io_err, vm_dir};
+use crate::lab::{guest, host, initramfs};
+use crate::vm_dir;
+use anyhow::{Context, Result, bail};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,25 +21,23 @@ struct Contender {
 }
 
 pub fn run(runs: usize) -> Result<()> {
-    if !crate::provision::is_root() {
-        return Err(
-            "the benchmark runs the programs on the host, as root: run it with sudo".into(),
-        );
+    if !host::is_root() {
+        bail!("the benchmark runs the programs on the host, as root: run it with sudo");
     }
     let course = Course::load()?;
     let step = course.find("container")?;
     let bins = guest::build(&[step.package(Variant::Solution)])?;
     let container = bins
         .get("container")
-        .ok_or("the build produced no container binary")?;
+        .context("the build produced no container binary")?;
     let rootfs = vm_dir().join("bench-rootfs");
-    let busybox = initramfs::find_busybox()?;
+    let tools = host::ensure(&[])?;
     let mut tree = initramfs::Tree::default();
     initramfs::container_rootfs(
         &mut tree,
+        &tools,
         "",
-        &busybox,
-        &initramfs::busybox_applets(&busybox)?,
+        &initramfs::busybox_applets(&tools.busybox)?,
     )?;
     tree.write_dir(&rootfs)?;
     let root = rootfs.display().to_string();
@@ -135,14 +135,14 @@ fn time_once(argv: &[String]) -> Result<Duration> {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
-        .map_err(|e| io_err(&argv[0], e))?;
+        .with_context(|| argv[0].clone())?;
     let elapsed = started.elapsed();
     if !status.status.success() {
-        return Err(format!(
+        bail!(
             "{} failed: {}",
             argv.join(" "),
             String::from_utf8_lossy(&status.stderr).trim()
-        ));
+        );
     }
     Ok(elapsed)
 }

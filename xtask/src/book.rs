@@ -1,20 +1,27 @@
 //! The course book (mdbook, in `book/`): built, and kept honest.
 //!
-//! Before building we generate what comes from the manifest (each step's
-//! hints, as foldable blocks) into `book/src/generated/`, and check what
-//! mdbook does not: every step has a chapter that includes its snapshot and
-//! its hints, the snapshots' bodies start where the chapters include them
-//! from, and no relative link points at a missing file. mdbook itself fails
-//! on a missing include; any warning it prints fails the build too.
+//! What the book shows of the course comes from the course's own files at
+//! build time, through the `nslab` mdbook preprocessor (`crates/mdbook-nslab`,
+//! declared in `book/book.toml`), so that `mdbook build book` and `mdbook
+//! serve book` work on a fresh clone and nothing generated is committed:
+//!
+//! - `{{#nslab transcript STEP}}`: the step's reviewed transcript, the body
+//!   of `tests/snapshots/STEP.snap` as insta reads it;
+//! - `{{#nslab hints STEP}}`: the step's hints from course.toml, as foldable
+//!   blocks;
+//! - `{{#nslab schedule}}`: the instructors' session plan.
+//!
+//! [`build`] also checks what mdbook does not: every step has a chapter that
+//! shows its transcript and its hints, and no relative link points at a
+//! missing file; any warning mdbook prints fails the build. It builds into a
+//! directory of its own and swaps it into `book/build` whole, so that two
+//! builds at once cannot garble each other.
 
 use crate::course::Course;
-use crate::{Result, io_err, root};
+use crate::{root, snapshots};
+use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// Chapters include a snapshot from this line on: insta's header (`---`,
-/// `source:`, `assertion_line:`, `description:`, `---`) is five lines.
-pub const SNAPSHOT_BODY_LINE: usize = 6;
 
 /// The mdbook we build with, installed with cargo when it is missing.
 const MDBOOK_VERSION: &str = "0.5.4";
@@ -40,72 +47,142 @@ pub fn ensure_mdbook() -> Result<()> {
             MDBOOK_VERSION,
         ])
         .status()
-        .map_err(|e| format!("cargo install mdbook: {e}"))?;
-    if !status.success() {
-        return Err(format!("cargo install mdbook failed ({status})"));
-    }
+        .context("running cargo install mdbook")?;
+    anyhow::ensure!(status.success(), "cargo install mdbook failed ({status})");
     Ok(())
 }
 
-/// Generate, check and build the book into `book/build`.
+/// Check and build the book into `book/build`.
 pub fn build(course: &Course) -> Result<()> {
-    generate(course)?;
     let mut problems = check_sources(course)?;
     ensure_mdbook()?;
+    let builds = root().join("target").join("nslab-book");
+    std::fs::create_dir_all(&builds).with_context(|| builds.display().to_string())?;
+    let staging = tempfile::Builder::new()
+        .prefix("build-")
+        .tempdir_in(&builds)
+        .with_context(|| builds.display().to_string())?;
     let out = Command::new("mdbook")
         .arg("build")
         .arg(book_dir())
+        .arg("--dest-dir")
+        .arg(staging.path())
         .output()
-        .map_err(|e| format!("mdbook: {e}"))?;
+        .context("running mdbook")?;
     let log = String::from_utf8_lossy(&out.stderr);
     for line in log.lines() {
         if line.contains("WARN") || line.contains("ERROR") {
             problems.push(format!("mdbook: {}", line.trim()));
         }
     }
-    if !out.status.success() && problems.is_empty() {
-        problems.push(format!("mdbook build failed:\n{log}"));
+    if !out.status.success() {
+        // The whole log: the line that says why is not always marked.
+        problems.push(format!("mdbook build failed ({}):\n{log}", out.status));
     }
-    match problems.is_empty() {
-        true => Ok(()),
-        false => Err(format!(
-            "the book has problems:\n  {}",
-            problems.join("\n  ")
-        )),
+    if !problems.is_empty() {
+        bail!("the book has problems:\n  {}", problems.join("\n  "));
     }
+    // Swap the new build in: rename the old one away, then the new one in.
+    let dest = book_dir().join("build");
+    let old = staging.path().join(".old");
+    if dest.exists() {
+        std::fs::rename(&dest, &old).with_context(|| dest.display().to_string())?;
+    }
+    let fresh = staging.keep();
+    std::fs::rename(&fresh, &dest).with_context(|| dest.display().to_string())?;
+    let _ = std::fs::remove_dir_all(dest.join(".old"));
+    Ok(())
 }
 
-/// `book/src/generated/<step>-hints.md` and `schedule.md`, from the manifest.
-fn generate(course: &Course) -> Result<()> {
-    let dir = book_dir().join("src").join("generated");
-    std::fs::create_dir_all(&dir).map_err(|e| io_err(dir.display(), e))?;
-    let mut schedule = String::from(
+/// The instructors' session plan.
+fn schedule(course: &Course) -> String {
+    let mut text = String::from(
         "| step | what it teaches | minutes |\n|------|-----------------|---------|\n",
     );
     for step in &course.step {
-        schedule.push_str(&format!(
+        text.push_str(&format!(
             "| [{}](steps/{}.md) | {} | {} |\n",
             step.id, step.id, step.teaches, step.minutes
         ));
     }
     let total: u32 = course.step.iter().map(|s| s.minutes).sum();
-    schedule.push_str(&format!(
+    text.push_str(&format!(
         "\nIn all {} h {:02} min, in two or three sessions.\n",
         total / 60,
         total % 60
     ));
-    let path = dir.join("schedule.md");
-    std::fs::write(&path, schedule).map_err(|e| io_err(path.display(), e))?;
-    for step in &course.step {
-        let mut text = String::new();
-        for (n, hint) in step.hints.iter().enumerate() {
-            text.push_str(&format!(
-                "<details>\n<summary>Hint {}</summary>\n\n{hint}\n\n</details>\n\n",
-                n + 1
-            ));
+    text
+}
+
+/// A step's hints, each a foldable block.
+fn hints(step: &crate::course::Step) -> String {
+    let mut text = String::new();
+    for (n, hint) in step.hints.iter().enumerate() {
+        text.push_str(&format!(
+            "<details>\n<summary>Hint {}</summary>\n\n{hint}\n\n</details>\n\n",
+            n + 1
+        ));
+    }
+    text
+}
+
+/// Expand the `{{#nslab …}}` directives of one chapter.
+pub fn expand(course: &Course, chapter: &str) -> Result<String> {
+    let mut out = String::with_capacity(chapter.len());
+    let mut rest = chapter;
+    while let Some(at) = rest.find("{{#nslab ") {
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find("}}").with_context(|| {
+            format!(
+                "an unclosed {{{{#nslab at {:?}",
+                &rest[at..][..20.min(rest.len() - at)]
+            )
+        })?;
+        let words: Vec<&str> = rest[at + "{{#nslab ".len()..at + end]
+            .split_whitespace()
+            .collect();
+        let text = match words.as_slice() {
+            ["transcript", id] => {
+                course.find(id)?;
+                snapshots::read(id)?.with_context(|| format!("step {id} has no snapshot yet"))?
+            }
+            ["hints", id] => hints(course.find(id)?),
+            ["schedule"] => schedule(course),
+            other => bail!(
+                "unknown directive {{{{#nslab {}}}}}: use transcript STEP, hints STEP or schedule",
+                other.join(" ")
+            ),
+        };
+        out.push_str(text.trim_end_matches('\n'));
+        rest = &rest[at + end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The preprocessor's work on mdbook's JSON book: every chapter's content
+/// expanded, wherever it sits in the tree.
+pub fn preprocess(course: &Course, book: &mut serde_json::Value) -> Result<()> {
+    match book {
+        serde_json::Value::Object(map) => {
+            let name = map
+                .get("name")
+                .and_then(|n| n.as_str())
+                .unwrap_or("?")
+                .to_string();
+            if let Some(serde_json::Value::String(content)) = map.get_mut("content") {
+                *content = expand(course, content).with_context(|| format!("chapter {name:?}"))?;
+            }
+            for value in map.values_mut() {
+                preprocess(course, value)?;
+            }
         }
-        let path = dir.join(format!("{}-hints.md", step.id));
-        std::fs::write(&path, text).map_err(|e| io_err(path.display(), e))?;
+        serde_json::Value::Array(items) => {
+            for item in items {
+                preprocess(course, item)?;
+            }
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -128,30 +205,14 @@ fn check_sources(course: &Course) -> Result<Vec<String>> {
         if !summary.contains(&format!("({chapter})")) {
             problems.push(format!("book/src/SUMMARY.md does not list {chapter}"));
         }
-        let snapshot = format!("tests/snapshots/{}.snap:{SNAPSHOT_BODY_LINE}:", step.id);
-        if !text.contains(&snapshot) {
-            problems.push(format!("{chapter} does not include {snapshot}"));
-        }
-        if !text.contains(&format!("generated/{}-hints.md", step.id)) {
-            problems.push(format!("{chapter} does not include its hints"));
-        }
-        if let Ok(snap_text) = std::fs::read_to_string(crate::check::snapshot_path(&step.id)) {
-            let body_line = crate::check::split_snapshot(&snap_text).map(|(line, _)| line);
-            if body_line != Some(SNAPSHOT_BODY_LINE) {
-                problems.push(format!(
-                    "tests/snapshots/{}.snap: its body does not start at line {SNAPSHOT_BODY_LINE}",
-                    step.id
-                ));
+        for what in ["transcript", "hints"] {
+            let directive = format!("{{{{#nslab {what} {}}}}}", step.id);
+            if !text.contains(&directive) {
+                problems.push(format!("{chapter} does not show its {what} ({directive})"));
             }
         }
     }
-    // Generated fragments are checked where they are included: their links
-    // resolve from the including chapter.
-    let generated = src.join("generated");
-    for file in markdown_files(&src)? {
-        if file.starts_with(&generated) {
-            continue;
-        }
+    for file in markdown_files(&src) {
         let text = read(&file)?;
         for target in relative_links(&text) {
             let resolved = file.parent().unwrap_or(&src).join(&target);
@@ -169,20 +230,17 @@ fn check_sources(course: &Course) -> Result<Vec<String>> {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| io_err(path.display(), e))
+    std::fs::read_to_string(path).with_context(|| path.display().to_string())
 }
 
-fn markdown_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| io_err(dir.display(), e))? {
-        let path = entry.map_err(|e| io_err(dir.display(), e))?.path();
-        if path.is_dir() {
-            files.extend(markdown_files(&path)?);
-        } else if path.extension().is_some_and(|e| e == "md") {
-            files.push(path);
-        }
-    }
-    Ok(files)
+fn markdown_files(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md"))
+        .map(|e| e.into_path())
+        .collect()
 }
 
 /// The targets of `[text](target)` links that are files of the book (not
@@ -212,5 +270,28 @@ mod tests {
             relative_links(text),
             ["one.md", "steps/two.md", "img/f.svg"]
         );
+    }
+
+    #[test]
+    fn directives_expand_and_bad_ones_are_refused() {
+        let course = Course::load().unwrap();
+        let text = expand(&course, "a\n{{#nslab hints sem}}\nb").unwrap();
+        assert!(
+            text.starts_with("a\n<details>") && text.ends_with("</details>\nb"),
+            "{text}"
+        );
+        assert!(
+            expand(&course, "{{#nslab transcript sem}}")
+                .unwrap()
+                .contains("Semaphore id is")
+        );
+        for bad in [
+            "{{#nslab hints nope}}",
+            "{{#nslab frobnicate}}",
+            "{{#nslab hints sem",
+        ] {
+            assert!(expand(&course, bad).is_err(), "{bad}");
+        }
+        assert_eq!(expand(&course, "no directive").unwrap(), "no directive");
     }
 }

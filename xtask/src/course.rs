@@ -1,6 +1,7 @@
 //! The course manifest, `course.toml`: the list of steps in order.
 
-use crate::{Result, root};
+use crate::root;
+use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -98,18 +99,18 @@ impl Step {
 impl Course {
     pub fn load() -> Result<Course> {
         let path = root().join("course.toml");
-        let text = std::fs::read_to_string(&path).map_err(|e| crate::io_err(path.display(), e))?;
-        let course: Course = toml::from_str(&text).map_err(|e| format!("course.toml: {e}"))?;
+        let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
+        let course: Course = toml::from_str(&text).context("course.toml")?;
         for (i, step) in course.step.iter().enumerate() {
             if course.step[..i].iter().any(|s| s.id == step.id) {
-                return Err(format!("course.toml: step '{}' is listed twice", step.id));
+                bail!("course.toml: step '{}' is listed twice", step.id);
             }
         }
         Ok(course)
     }
 
     pub fn find(&self, id: &str) -> Result<&Step> {
-        self.step.iter().find(|s| s.id == id).ok_or_else(|| {
+        self.step.iter().find(|s| s.id == id).with_context(|| {
             let ids: Vec<&str> = self.step.iter().map(|s| s.id.as_str()).collect();
             format!("no step '{id}' (the steps are: {})", ids.join(", "))
         })

@@ -1,34 +1,38 @@
-//! nslab's task runner, as a library: the tests under `tests/` use the same
-//! code as `cargo xtask check`.
+//! nslab's task runner, as a library: `cargo xtask` (src/main.rs) and the
+//! tests under `tests/` use the same code.
 //!
-//! - [`course`]: the steps, read from `course.toml`;
-//! - [`provision`]: the host packages the VM needs;
-//! - [`kernel`]: the guest kernel, unpacked once for a fast boot;
-//! - [`guest`]: the steps' programs, built static for the VM;
-//! - [`initramfs`]: the VM's root filesystem, as a cpio archive;
-//! - [`vm`]: one QEMU run, and how it ended;
-//! - [`normalize`]: what is volatile in an output, made stable;
-//! - [`check`]: a step run in the VM and compared with its snapshot;
-//! - [`exercise`]: exercises derived from the solutions.
+//! How it is wired — a command goes one way, down this list:
+//!
+//! - [`commands`]: what each `cargo xtask` command does, for instructors
+//!   ([`commands::instructor`]) and students ([`commands::student`]);
+//! - [`plan`]: which runs a check makes and what each must show;
+//! - [`lab`]: running a VM (host tools, kernel, static builds, initramfs,
+//!   QEMU), knowing nothing of what a step must show;
+//! - [`verdict`]: a run judged: pass, the student's failure with its
+//!   diagnoses, or the machine's;
+//! - [`report`]: verdicts for people, JSON and JUnit;
+//!
+//! and, used along the way: [`course`] (the manifest, `course.toml`),
+//! [`snapshots`] (the reviewed transcripts, through insta),
+//! [`normalize`] (the transcript of a run, made stable), [`exercise`]
+//! (exercises derived from the solutions), [`progress`] (a student's),
+//! [`book`] (the mdbook and its preprocessor), [`bench`]. The guest side of
+//! the VM protocol is the `nslab-protocol` crate, shared with the VM's init.
 
 pub mod bench;
 pub mod book;
-pub mod check;
+pub mod commands;
 pub mod course;
 pub mod exercise;
-pub mod guest;
-pub mod initramfs;
-pub mod kernel;
+pub mod lab;
 pub mod normalize;
+pub mod plan;
 pub mod progress;
-pub mod provision;
 pub mod report;
-pub mod vm;
+pub mod snapshots;
+pub mod verdict;
 
 use std::path::{Path, PathBuf};
-
-/// Errors of the task runner: a message for the user.
-pub type Result<T> = std::result::Result<T, String>;
 
 /// The root of the nslab workspace.
 pub fn root() -> PathBuf {
@@ -41,9 +45,4 @@ pub fn root() -> PathBuf {
 /// Where VM artefacts go: `target/nslab-vm`.
 pub fn vm_dir() -> PathBuf {
     root().join("target").join("nslab-vm")
-}
-
-/// Format an I/O error with the path it concerns.
-pub(crate) fn io_err(what: impl std::fmt::Display, err: std::io::Error) -> String {
-    format!("{what}: {err}")
 }

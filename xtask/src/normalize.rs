@@ -45,6 +45,44 @@ static DURATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b\d+(\.\d+)?(/\d+(\.\d+)?)* ?(ms|µs|us)\b|\b\d+\.\d+ ?s\b").unwrap()
 });
 
+/// The text compared with the snapshot: the scenario's stdout, its stderr
+/// if any, how it ended and what it leaked, with volatile values made
+/// stable.
+pub fn transcript(run: &crate::lab::Run) -> String {
+    let report = &run.report;
+    let first_pid = report.scenario_pid().map_or(u64::MAX, u64::from);
+    let mut parts = Vec::new();
+    if !run.stdout.trim().is_empty() {
+        parts.push(run.stdout.trim().to_string());
+    }
+    if !run.stderr.trim().is_empty() {
+        parts.push(format!("[stderr]\n{}", run.stderr.trim_end()));
+    }
+    if let Some(end) = report.end() {
+        parts.push(format!("[scenario ended: {end}]"));
+    }
+    for (what, count) in report.leaks() {
+        parts.push(match count {
+            1 => format!("[leaked: {what}]"),
+            n => format!("[leaked: {} × {what}]", thousands(n)),
+        });
+    }
+    Normalizer::new(first_pid).apply(&parts.join("\n"))
+}
+
+/// 1497 → "1,497".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub struct Normalizer {
     /// The PID of the scenario's shell: every PID of ours is at least this.
     first_pid: u64,
@@ -92,6 +130,13 @@ impl Normalizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_counts_have_thousands_separators() {
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(1497), "1,497");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
 
     #[test]
     fn inodes_become_ordinals_and_fixed_ones_stay() {

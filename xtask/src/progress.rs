@@ -1,14 +1,25 @@
 //! A student's progress: which steps passed, how many hints were shown.
 //! Kept in `.nslab-progress` at the top of the checkout (ignored by git),
-//! one fact per line: `passed STEP` or `hints STEP N`.
+//! one fact per line: `passed STEP DIGEST` or `hints STEP N`.
+//!
+//! A pass counts only while the exercise is the code that passed: DIGEST is
+//! a SHA-256 of the exercise's sources when it passed, and a step whose
+//! sources changed since is not passed any more. A line that cannot be read
+//! (a stray byte, an old format) is skipped, never the whole file; the file
+//! is written whole to a temporary file and renamed into place.
 
-use crate::{Result, io_err, root};
+use crate::course::Step;
+use crate::root;
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Default)]
 pub struct Progress {
-    pub passed: Vec<String>,
+    /// Step → digest of its exercise when it passed.
+    passed: BTreeMap<String, String>,
     pub hints: BTreeMap<String, usize>,
 }
 
@@ -16,15 +27,49 @@ fn path() -> PathBuf {
     root().join(".nslab-progress")
 }
 
+/// The SHA-256 of a step's exercise sources (`exercises/<id>/src/**/*.rs`
+/// and its Cargo.toml), by relative path.
+pub fn digest(step: &Step) -> Result<String> {
+    let dir = root().join("exercises").join(&step.id);
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir.join("src"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.push(dir.join("Cargo.toml"));
+    files.sort();
+    let mut hash = Sha256::new();
+    for file in files {
+        let bytes = std::fs::read(&file).with_context(|| file.display().to_string())?;
+        hash.update(
+            file.strip_prefix(&dir)
+                .unwrap_or(&file)
+                .as_os_str()
+                .as_encoded_bytes(),
+        );
+        hash.update([0]);
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(&bytes);
+    }
+    Ok(format!("{:x}", hash.finalize()))
+}
+
 impl Progress {
     pub fn load() -> Progress {
         let mut progress = Progress::default();
-        let text = std::fs::read_to_string(path()).unwrap_or_default();
-        for line in text.lines() {
+        let bytes = std::fs::read(path()).unwrap_or_default();
+        for line in String::from_utf8_lossy(&bytes).lines() {
             let words: Vec<&str> = line.split_whitespace().collect();
+            let clean = |w: &str| {
+                w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            };
             match words.as_slice() {
-                ["passed", step] => progress.passed.push(step.to_string()),
-                ["hints", step, n] => {
+                ["passed", step, digest] if clean(step) && clean(digest) => {
+                    progress.passed.insert(step.to_string(), digest.to_string());
+                }
+                ["hints", step, n] if clean(step) => {
                     if let Ok(n) = n.parse() {
                         progress.hints.insert(step.to_string(), n);
                     }
@@ -37,22 +82,41 @@ impl Progress {
 
     pub fn save(&self) -> Result<()> {
         let mut text = String::new();
-        for step in &self.passed {
-            text.push_str(&format!("passed {step}\n"));
+        for (step, digest) in &self.passed {
+            text.push_str(&format!("passed {step} {digest}\n"));
         }
         for (step, n) in &self.hints {
             text.push_str(&format!("hints {step} {n}\n"));
         }
-        std::fs::write(path(), text).map_err(|e| io_err(path().display(), e))
+        let path = path();
+        let dir = path.parent().unwrap_or(&path);
+        let mut tmp =
+            tempfile::NamedTempFile::new_in(dir).with_context(|| dir.display().to_string())?;
+        tmp.write_all(text.as_bytes())
+            .with_context(|| tmp.path().display().to_string())?;
+        tmp.persist(&path)
+            .with_context(|| path.display().to_string())?;
+        Ok(())
     }
 
-    pub fn has_passed(&self, step: &str) -> bool {
-        self.passed.iter().any(|s| s == step)
+    /// Whether the step passed, with the exercise as it is now.
+    pub fn has_passed(&self, step: &Step) -> bool {
+        self.passed
+            .get(&step.id)
+            .is_some_and(|d| digest(step).is_ok_and(|now| &now == d))
     }
 
-    pub fn mark_passed(&mut self, step: &str) {
-        if !self.has_passed(step) {
-            self.passed.push(step.to_string());
-        }
+    /// Whether the step passed once, but its exercise changed since.
+    pub fn passed_before(&self, step: &Step) -> bool {
+        self.passed.contains_key(&step.id) && !self.has_passed(step)
+    }
+
+    pub fn mark_passed(&mut self, step: &Step) -> Result<()> {
+        self.passed.insert(step.id.clone(), digest(step)?);
+        Ok(())
+    }
+
+    pub fn withdraw(&mut self, step: &Step) {
+        self.passed.remove(&step.id);
     }
 }

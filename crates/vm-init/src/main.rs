@@ -9,14 +9,14 @@
 //!    session of its own — not as PID 1, whose signal and reaping rules
 //!    differ — with stdout on ttyS1 and stderr on ttyS2;
 //! 3. kills it after `nslab.timeout=` seconds;
-//! 4. writes its end (`exit=N`, `signal=N` or `timeout`) and any leak
-//!    (a process, mount, network device or System V semaphore left behind)
-//!    to ttyS3;
+//! 4. writes its end and any leak (a process, mount, network device or
+//!    System V semaphore left behind) to ttyS3, as typed report lines;
 //! 5. powers off through QEMU's isa-debug-exit port, so that QEMU's exit
-//!    status 99 tells the host that the harness finished.
+//!    status tells the host that the harness finished.
 //!
 //! With `nslab.mode=shell` it runs an interactive shell on the console
-//! instead. Init must never exit: that would panic the kernel.
+//! instead. Init must never exit: that would panic the kernel. Every key,
+//! port and code named here is defined once, in `nslab-protocol`.
 
 use nix::fcntl::OFlag;
 use nix::mount::{MsFlags, mount};
@@ -24,6 +24,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::termios;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, setsid};
+use nslab_protocol::{BOOTED, DEBUG_EXIT_PORT, DEBUG_EXIT_VALUE, End, KernelArgs, Line, Port};
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -33,62 +34,47 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Written to port 0xf4: QEMU exits with (0x31 << 1) | 1 = 99.
-const DEBUG_EXIT_VALUE: u8 = 0x31;
-
-/// Printed on the console as soon as init runs: the host's sign that the
-/// kernel booted (a boot that never shows it is retried once).
-const BOOTED: &str = "nslab-init: booted";
-
 fn main() {
     println!("{BOOTED}");
     let mut report = Vec::new();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| boot(&mut report)));
     if outcome.is_err() {
-        report.push("init-error=panic".to_string());
+        report.push(Line::InitError("panic".into()));
     }
     power_off(&report);
 }
 
-fn boot(report: &mut Vec<String>) {
+fn boot(report: &mut Vec<Line>) {
     if let Err(err) = mount_filesystems() {
-        report.push(format!("init-error=mount: {err}"));
+        report.push(Line::InitError(format!("mount: {err}")));
         return;
     }
     let _ = nix::unistd::sethostname("nslab");
     let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
-    let arg = |key: &str| {
-        cmdline
-            .split_whitespace()
-            .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
-            .map(str::to_owned)
-    };
-    for module in arg("nslab.modules").unwrap_or_default().split(',') {
-        if !module.is_empty()
-            && let Err(err) = load_module(module)
-        {
-            report.push(format!("init-error=module {module}: {err}"));
+    let args = KernelArgs::parse(&cmdline, 30);
+    for module in &args.modules {
+        if let Err(err) = load_module(module) {
+            report.push(Line::InitError(format!("module {module}: {err}")));
         }
     }
-    let timeout = arg("nslab.timeout")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(30);
-    if arg("nslab.mode").as_deref() == Some("shell") {
+    if args.shell {
         interactive_shell();
         return;
     }
-    report.push(format!("uptime-start={}", uptime()));
-    match run_scenario(Duration::from_secs(timeout), report) {
-        Ok(()) => {}
-        Err(err) => report.push(format!("init-error={err}")),
+    report.push(Line::UptimeStart(uptime()));
+    if let Err(err) = run_scenario(Duration::from_secs(args.timeout), report) {
+        report.push(Line::InitError(err.to_string()));
     }
-    report.push(format!("uptime-end={}", uptime()));
+    report.push(Line::UptimeEnd(uptime()));
 }
 
 /// Seconds since the kernel started (its first field of /proc/uptime).
-fn uptime() -> String {
+fn uptime() -> f64 {
     let text = std::fs::read_to_string("/proc/uptime").unwrap_or_default();
-    text.split_whitespace().next().unwrap_or("0").to_string()
+    text.split_whitespace()
+        .next()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0.0)
 }
 
 fn mount_filesystems() -> nix::Result<()> {
@@ -191,13 +177,17 @@ impl Resources {
         }
     }
 
-    /// One `leak:` line for each thing that `after` has and `self` had not.
-    fn leaks(&self, after: &Resources, report: &mut Vec<String>) {
-        let new = |before: &[String], after: &[String], what: &str, report: &mut Vec<String>| {
-            for item in after.iter().filter(|item| !before.contains(item)) {
-                let short: Vec<&str> = item.split_whitespace().take(3).collect();
-                report.push(format!("leak: {what} {}", short.join(" ")));
-            }
+    /// One leak line for each thing that `after` has and `self` had not.
+    fn leaks(&self, after: &Resources, report: &mut Vec<Line>) {
+        let new = |before: &[String], after: &[String], what: &str, report: &mut Vec<Line>| {
+            let items = after
+                .iter()
+                .filter(|item| !before.contains(item))
+                .map(|item| {
+                    let short: Vec<&str> = item.split_whitespace().take(3).collect();
+                    format!("{what} {}", short.join(" "))
+                });
+            push_leaks(report, items);
         };
         new(&self.mounts, &after.mounts, "mount", report);
         new(
@@ -212,25 +202,49 @@ impl Resources {
     }
 }
 
-fn run_scenario(timeout: Duration, report: &mut Vec<String>) -> std::io::Result<()> {
+/// Leaks, a line for each different one, with its count.
+fn push_leaks(report: &mut Vec<Line>, items: impl IntoIterator<Item = String>) {
+    for (what, count) in nslab_protocol::group(items) {
+        report.push(Line::Leak { what, count });
+    }
+}
+
+fn run_scenario(timeout: Duration, report: &mut Vec<Line>) -> std::io::Result<()> {
     let before = Resources::read();
     let child = shell(&["/scenario.sh"])
         .stdin(Stdio::null())
-        .stdout(open_port("/dev/ttyS1")?)
-        .stderr(open_port("/dev/ttyS2")?)
+        .stdout(open_port(&Port::Stdout.device())?)
+        .stderr(open_port(&Port::Stderr.device())?)
         .spawn()?;
     // We reap with waitpid() ourselves: as PID 1 we also collect orphans.
     let child = Pid::from_raw(child.id() as i32);
-    report.push(format!("scenario-pid={child}"));
+    report.push(Line::ScenarioPid(child.as_raw() as u32));
 
     let end = wait_with_deadline(child, timeout);
-    report.push(end);
+    report.push(Line::End(end));
     // Anything still alive was left behind by the scenario (a process whose
-    // parent did not wait for it), or is what the timeout interrupted.
-    for (pid, comm) in user_processes() {
-        report.push(format!("leak: process {comm}"));
-        let _ = kill(pid, Signal::SIGKILL);
+    // parent did not wait for it), or is what the timeout interrupted. A
+    // fork bomb may refill the table while we kill: a few rounds, bounded.
+    let mut left = Vec::new();
+    for _ in 0..20 {
+        let found = user_processes();
+        if found.is_empty() {
+            break;
+        }
+        for (pid, comm) in found {
+            if kill(pid, Signal::SIGKILL).is_ok() && !left.contains(&(pid, comm.clone())) {
+                left.push((pid, comm));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        while let Ok(WaitStatus::Exited(..) | WaitStatus::Signaled(..)) =
+            waitpid(None, Some(WaitPidFlag::WNOHANG))
+        {}
     }
+    push_leaks(
+        report,
+        left.into_iter().map(|(_, comm)| format!("process {comm}")),
+    );
     // Reap them, for a while: a process stuck in the kernel (state D)
     // ignores even SIGKILL, and must not keep the VM from reporting.
     let deadline = Instant::now() + Duration::from_secs(2);
@@ -247,20 +261,20 @@ fn run_scenario(timeout: Duration, report: &mut Vec<String>) -> std::io::Result<
 
 /// Wait for the scenario, reaping every other child on the way (we are PID 1:
 /// orphans come to us). Kill its session when the deadline passes.
-fn wait_with_deadline(child: Pid, timeout: Duration) -> String {
+fn wait_with_deadline(child: Pid, timeout: Duration) -> End {
     let deadline = Instant::now() + timeout;
     loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(pid, code)) if pid == child => return format!("exit={code}"),
+            Ok(WaitStatus::Exited(pid, code)) if pid == child => return End::Exit(code),
             Ok(WaitStatus::Signaled(pid, sig, _)) if pid == child => {
-                return format!("signal={}", sig as i32);
+                return End::Signal(sig as i32);
             }
             Ok(WaitStatus::StillAlive) | Err(_) => {
-                if Instant::now() >= deadline {
+                if !timeout.is_zero() && Instant::now() >= deadline {
                     let _ = kill(Pid::from_raw(-child.as_raw()), Signal::SIGKILL);
                     let _ = kill(child, Signal::SIGKILL);
                     let _ = waitpid(child, None);
-                    return format!("timeout={}", timeout.as_secs());
+                    return End::Timeout(timeout.as_secs());
                 }
                 std::thread::sleep(Duration::from_millis(5));
             }
@@ -306,7 +320,7 @@ fn interactive_shell() {
     let Ok(console) = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .open("/dev/ttyS0")
+        .open(Port::Console.device())
     else {
         return;
     };
@@ -336,21 +350,21 @@ fn interactive_shell() {
 
 /// Report on ttyS3, let every port drain, and leave through
 /// isa-debug-exit.
-fn power_off(report: &[String]) -> ! {
-    if let Ok(mut status) = open_port("/dev/ttyS3") {
+fn power_off(report: &[Line]) -> ! {
+    if let Ok(mut status) = open_port(&Port::Report.device()) {
         for line in report {
             let _ = writeln!(status, "{line}");
         }
-        let _ = writeln!(status, "end");
+        let _ = writeln!(status, "{}", Line::Done);
         drain(&status, Duration::from_secs(2));
     }
-    for port in ["/dev/ttyS0", "/dev/ttyS1", "/dev/ttyS2"] {
-        if let Ok(file) = open_port(port) {
+    for port in [Port::Console, Port::Stdout, Port::Stderr] {
+        if let Ok(file) = open_port(&port.device()) {
             drain(&file, Duration::from_secs(1));
         }
     }
     if let Ok(mut port) = std::fs::OpenOptions::new().write(true).open("/dev/port")
-        && port.seek(SeekFrom::Start(0xf4)).is_ok()
+        && port.seek(SeekFrom::Start(DEBUG_EXIT_PORT.into())).is_ok()
     {
         let _ = port.write_all(&[DEBUG_EXIT_VALUE]);
     }

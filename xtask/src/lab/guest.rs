@@ -6,7 +6,8 @@
 //! in a target directory of its own, so that it does not invalidate the
 //! ordinary host build.
 
-use crate::{Result, root};
+use crate::root;
+use anyhow::{Context, Result, bail};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -32,12 +33,12 @@ pub fn build(packages: &[String]) -> Result<HashMap<String, PathBuf>> {
     for package in packages {
         cmd.args(["-p", package]);
     }
-    let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let out = cmd.output().context("cannot run cargo")?;
     if !out.status.success() {
-        return Err(format!(
+        bail!(
             "building the VM's programs failed ({}): see the compiler's messages above",
             packages.join(", ")
-        ));
+        );
     }
     let mut bins = HashMap::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {

@@ -6,40 +6,20 @@
 //! applets, the step's programs, the scenario, the kernel modules the step
 //! needs, and for the container steps a root filesystem at /rootfs.
 
-use crate::{Result, io_err};
+use super::host::Tools;
+use anyhow::{Context, Result};
 use cpio::newc::{Builder, ModeFileType, trailer};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-/// Debian's busybox-static.
-pub fn find_busybox() -> Result<PathBuf> {
-    for candidate in ["/bin/busybox", "/usr/bin/busybox"] {
-        let path = Path::new(candidate);
-        if path.exists() && is_static(path) {
-            return Ok(path.to_path_buf());
-        }
-    }
-    Err("no static busybox (install busybox-static)".into())
-}
-
-/// A static executable has no PT_INTERP program header, so no "/lib64/ld-"
-/// path in its first kilobytes. Cheap, and enough to tell busybox-static
-/// from the dynamic busybox package.
-fn is_static(path: &Path) -> bool {
-    std::fs::read(path).is_ok_and(|bytes| {
-        let head = &bytes[..bytes.len().min(4096)];
-        !head.windows(3).any(|w| w == b"ld-")
-    })
-}
 
 /// The applets of a busybox binary.
 pub fn busybox_applets(busybox: &Path) -> Result<Vec<String>> {
     let out = Command::new(busybox)
         .arg("--list")
         .output()
-        .map_err(|e| io_err(busybox.display(), e))?;
+        .with_context(|| busybox.display().to_string())?;
     Ok(String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_owned)
@@ -74,7 +54,7 @@ impl Tree {
     }
 
     pub fn copy(&mut self, path: &str, from: &Path, mode: u32) -> Result<&mut Self> {
-        let data = std::fs::read(from).map_err(|e| io_err(from.display(), e))?;
+        let data = std::fs::read(from).with_context(|| from.display().to_string())?;
         Ok(self.file(path, data, mode))
     }
 
@@ -128,7 +108,7 @@ impl Tree {
                 }
                 Entry::CharDev { .. } => Ok(()),
             };
-            done.map_err(|e| io_err(target.display(), e))?;
+            done.with_context(|| target.display().to_string())?;
         }
         Ok(())
     }
@@ -189,11 +169,11 @@ impl Tree {
 /// `lsns` from util-linux with its libraries.
 pub fn container_rootfs(
     tree: &mut Tree,
+    tools: &Tools,
     root: &str,
-    busybox: &Path,
     applets: &[String],
 ) -> Result<()> {
-    tree.busybox(&format!("{root}/bin"), busybox, applets)?;
+    tree.busybox(&format!("{root}/bin"), &tools.busybox, applets)?;
     for dir in ["proc", "sys", "dev", "tmp", "root", "etc"] {
         tree.dir(&format!("{root}/{dir}"));
     }
@@ -203,25 +183,38 @@ pub fn container_rootfs(
         0o644,
     )
     .file(&format!("{root}/etc/group"), b"root:x:0:\n".to_vec(), 0o644);
-    host_program(tree, Path::new(LSNS), root, "/bin")
+    host_program(tree, tools, Path::new(LSNS), root, "/bin")
 }
 
 /// util-linux's lsns, which the container steps carry into their rootfs.
 pub const LSNS: &str = "/usr/bin/lsns";
 
 /// Copy a dynamically linked host program into `tree` at `root/dir/name`,
-/// with the shared libraries `ldd` names, at their host paths under `root`
+/// with the shared libraries `ldd` names, at their Debian paths under `root`
 /// ("" for the VM's own root, "/rootfs" for the container's).
-pub fn host_program(tree: &mut Tree, program: &Path, root: &str, dir: &str) -> Result<()> {
+pub fn host_program(
+    tree: &mut Tree,
+    tools: &Tools,
+    program: &Path,
+    root: &str,
+    dir: &str,
+) -> Result<()> {
     let name = program
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("prog");
     tree.copy(&format!("{root}{dir}/{name}"), program, 0o755)?;
-    let out = Command::new("ldd")
+    let out = tools
+        .command(Path::new("ldd"))
         .arg(program)
         .output()
-        .map_err(|e| io_err("ldd", e))?;
+        .context("running ldd")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "ldd {}: {}",
+        program.display(),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or
         // "/lib64/ld-linux-x86-64.so.2 (0x...)"
@@ -230,8 +223,9 @@ pub fn host_program(tree: &mut Tree, program: &Path, root: &str, dir: &str) -> R
             .find(|word| word.starts_with('/'))
             .map(Path::new);
         if let Some(lib) = path {
-            let real = std::fs::canonicalize(lib).map_err(|e| io_err(lib.display(), e))?;
-            tree.copy(&format!("{root}{}", lib.display()), &real, 0o755)?;
+            let real = std::fs::canonicalize(lib).with_context(|| lib.display().to_string())?;
+            let inside = tools.guest_path(lib);
+            tree.copy(&format!("{root}{}", inside.display()), &real, 0o755)?;
         }
     }
     Ok(())

@@ -1,0 +1,368 @@
+//! The contract between the VM's init (`crates/vm-init`) and the host
+//! (`xtask`): the one place that says how they talk.
+//!
+//! - The host passes its wishes on the kernel command line ([`KernelArgs`]).
+//! - The guest has four serial ports ([`Port`]), each a file on the host:
+//!   the console, the scenario's stdout and stderr, and the init's
+//!   [`Report`].
+//! - The init prints [`BOOTED`] on the console as soon as it runs, writes its
+//!   report (one [`Line`] per line, then [`Line::End`]), and leaves through
+//!   QEMU's isa-debug-exit device with [`DEBUG_EXIT_VALUE`], which makes QEMU
+//!   exit with [`QEMU_EXIT_DONE`]. Any other end is not the harness's.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Printed on the console by the init as soon as it runs: the host's sign
+/// that the kernel booted.
+pub const BOOTED: &str = "nslab-init: booted";
+
+/// The I/O port of QEMU's isa-debug-exit device.
+pub const DEBUG_EXIT_PORT: u16 = 0xf4;
+/// What the init writes to [`DEBUG_EXIT_PORT`] when it has reported.
+pub const DEBUG_EXIT_VALUE: u8 = 0x31;
+/// QEMU's exit status after [`DEBUG_EXIT_VALUE`]: `(value << 1) | 1`.
+pub const QEMU_EXIT_DONE: i32 = ((DEBUG_EXIT_VALUE as i32) << 1) | 1;
+
+/// The guest's serial ports, in QEMU's `-serial` order (ttyS0 first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Port {
+    /// ttyS0: the kernel's console (and the shell of `cargo xtask shell`).
+    Console,
+    /// ttyS1: the scenario's standard output.
+    Stdout,
+    /// ttyS2: the scenario's standard error.
+    Stderr,
+    /// ttyS3: the init's [`Report`].
+    Report,
+}
+
+impl Port {
+    pub const ALL: [Port; 4] = [Port::Console, Port::Stdout, Port::Stderr, Port::Report];
+
+    /// The port's device in the guest: `/dev/ttyS<n>`.
+    pub fn device(self) -> String {
+        format!("/dev/ttyS{}", self as usize)
+    }
+
+    /// The name of the file the host gives the port.
+    pub fn name(self) -> &'static str {
+        match self {
+            Port::Console => "console",
+            Port::Stdout => "stdout",
+            Port::Stderr => "stderr",
+            Port::Report => "report",
+        }
+    }
+}
+
+/// What the host asks of the init, as `nslab.*` kernel arguments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KernelArgs {
+    /// Seconds the scenario may run (`nslab.timeout=`); 0 means no limit.
+    pub timeout: u64,
+    /// Kernel modules to load from /lib/modules/NAME.ko (`nslab.modules=`).
+    pub modules: Vec<String>,
+    /// An interactive shell on the console instead of the scenario
+    /// (`nslab.mode=shell`).
+    pub shell: bool,
+}
+
+const TIMEOUT: &str = "nslab.timeout";
+const MODULES: &str = "nslab.modules";
+const MODE: &str = "nslab.mode";
+const SHELL: &str = "shell";
+
+impl KernelArgs {
+    /// The arguments to append to the kernel command line.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut args = vec![format!("{TIMEOUT}={}", self.timeout)];
+        if !self.modules.is_empty() {
+            args.push(format!("{MODULES}={}", self.modules.join(",")));
+        }
+        if self.shell {
+            args.push(format!("{MODE}={SHELL}"));
+        }
+        args
+    }
+
+    /// Read them back from a kernel command line (`/proc/cmdline`). A
+    /// missing or unreadable timeout is `default_timeout`.
+    pub fn parse(cmdline: &str, default_timeout: u64) -> KernelArgs {
+        let arg = |key: &str| {
+            cmdline
+                .split_whitespace()
+                .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+        };
+        KernelArgs {
+            timeout: arg(TIMEOUT)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(default_timeout),
+            modules: arg(MODULES)
+                .unwrap_or_default()
+                .split(',')
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            shell: arg(MODE) == Some(SHELL),
+        }
+    }
+}
+
+/// How the scenario ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// It exited with this status.
+    Exit(i32),
+    /// A signal killed it.
+    Signal(i32),
+    /// It ran past its timeout (seconds), and the init killed it.
+    Timeout(u64),
+}
+
+impl End {
+    pub fn success(self) -> bool {
+        self == End::Exit(0)
+    }
+}
+
+impl fmt::Display for End {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            End::Exit(code) => write!(f, "exit={code}"),
+            End::Signal(sig) => write!(f, "signal={sig}"),
+            End::Timeout(secs) => write!(f, "timeout={secs}"),
+        }
+    }
+}
+
+/// One line of the init's report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    /// The PID of the scenario's shell: every PID it starts is at least this.
+    ScenarioPid(u32),
+    /// The guest's clock (seconds since its kernel started) when the
+    /// scenario started and ended.
+    UptimeStart(f64),
+    UptimeEnd(f64),
+    /// How the scenario ended.
+    End(End),
+    /// Something the scenario left behind (`what`: "process sem", "mount
+    /// none /tmp/m tmpfs", ...), `count` times.
+    Leak {
+        what: String,
+        count: usize,
+    },
+    /// The init itself failed: a harness error, never the student's.
+    InitError(String),
+    /// The last line: the report is complete.
+    Done,
+}
+
+impl fmt::Display for Line {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Line::ScenarioPid(pid) => write!(f, "scenario-pid={pid}"),
+            Line::UptimeStart(t) => write!(f, "uptime-start={t}"),
+            Line::UptimeEnd(t) => write!(f, "uptime-end={t}"),
+            Line::End(end) => write!(f, "{end}"),
+            Line::Leak { what, count: 1 } => write!(f, "leak: {what}"),
+            Line::Leak { what, count } => write!(f, "leak: {count} x {what}"),
+            // One line, whatever the error said.
+            Line::InitError(err) => write!(f, "init-error={}", err.replace('\n', " ")),
+            Line::Done => write!(f, "end"),
+        }
+    }
+}
+
+/// A report line the host could not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadLine(pub String);
+
+impl fmt::Display for BadLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unreadable report line {:?}", self.0)
+    }
+}
+
+impl std::error::Error for BadLine {}
+
+impl FromStr for Line {
+    type Err = BadLine;
+
+    fn from_str(line: &str) -> Result<Line, BadLine> {
+        let bad = || BadLine(line.to_string());
+        fn num<T: FromStr>(s: &str, line: &str) -> Result<T, BadLine> {
+            s.parse().map_err(|_| BadLine(line.to_string()))
+        }
+        if line == "end" {
+            return Ok(Line::Done);
+        }
+        if let Some(leak) = line.strip_prefix("leak: ") {
+            let (count, what) = match leak.split_once(" x ") {
+                Some((n, what)) if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() => {
+                    (num(n, line)?, what)
+                }
+                _ => (1, leak),
+            };
+            return Ok(Line::Leak {
+                what: what.to_string(),
+                count,
+            });
+        }
+        let (key, value) = line.split_once('=').ok_or_else(bad)?;
+        Ok(match key {
+            "scenario-pid" => Line::ScenarioPid(num(value, line)?),
+            "uptime-start" => Line::UptimeStart(num(value, line)?),
+            "uptime-end" => Line::UptimeEnd(num(value, line)?),
+            "exit" => Line::End(End::Exit(num(value, line)?)),
+            "signal" => Line::End(End::Signal(num(value, line)?)),
+            "timeout" => Line::End(End::Timeout(num(value, line)?)),
+            "init-error" => Line::InitError(value.to_string()),
+            _ => return Err(bad()),
+        })
+    }
+}
+
+/// The init's whole report, as the host reads it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    pub lines: Vec<Line>,
+}
+
+impl Report {
+    /// Parse the report port's text. Lines that do not parse are kept as
+    /// errors of the init: they mean the port was garbled.
+    pub fn parse(text: &str) -> Report {
+        let lines = text
+            .lines()
+            .map(|l| l.trim_end_matches('\r'))
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                l.parse()
+                    .unwrap_or_else(|e: BadLine| Line::InitError(e.to_string()))
+            })
+            .collect();
+        Report { lines }
+    }
+
+    /// The report ends with [`Line::Done`]: the init finished it.
+    pub fn complete(&self) -> bool {
+        self.lines.last() == Some(&Line::Done)
+    }
+
+    pub fn end(&self) -> Option<End> {
+        self.lines.iter().find_map(|l| match l {
+            Line::End(end) => Some(*end),
+            _ => None,
+        })
+    }
+
+    pub fn scenario_pid(&self) -> Option<u32> {
+        self.lines.iter().find_map(|l| match l {
+            Line::ScenarioPid(pid) => Some(*pid),
+            _ => None,
+        })
+    }
+
+    /// Seconds from the guest kernel's start to the scenario's, and the
+    /// scenario's own.
+    pub fn guest_times(&self) -> Option<(f64, f64)> {
+        let start = self.lines.iter().find_map(|l| match l {
+            Line::UptimeStart(t) => Some(*t),
+            _ => None,
+        })?;
+        let end = self.lines.iter().find_map(|l| match l {
+            Line::UptimeEnd(t) => Some(*t),
+            _ => None,
+        })?;
+        Some((start, end - start))
+    }
+
+    pub fn leaks(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.lines.iter().filter_map(|l| match l {
+            Line::Leak { what, count } => Some((what.as_str(), *count)),
+            _ => None,
+        })
+    }
+
+    pub fn init_errors(&self) -> impl Iterator<Item = &str> {
+        self.lines.iter().filter_map(|l| match l {
+            Line::InitError(e) => Some(e.as_str()),
+            _ => None,
+        })
+    }
+}
+
+/// Count equal items, keeping the order of their first appearance: the
+/// init reports a thousand identical leaks as one line.
+pub fn group<T: PartialEq + Clone>(items: impl IntoIterator<Item = T>) -> Vec<(T, usize)> {
+    let mut groups: Vec<(T, usize)> = Vec::new();
+    for item in items {
+        match groups.iter_mut().find(|(seen, _)| *seen == item) {
+            Some((_, n)) => *n += 1,
+            None => groups.push((item, 1)),
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_line_reads_back_as_written() {
+        let lines = [
+            Line::ScenarioPid(80),
+            Line::UptimeStart(1.25),
+            Line::UptimeEnd(2.5),
+            Line::End(End::Exit(0)),
+            Line::End(End::Signal(9)),
+            Line::End(End::Timeout(20)),
+            Line::Leak {
+                what: "process sem".into(),
+                count: 1,
+            },
+            Line::Leak {
+                what: "process sem".into(),
+                count: 1497,
+            },
+            Line::InitError("mount: EPERM".into()),
+            Line::Done,
+        ];
+        for line in lines {
+            assert_eq!(line.to_string().parse::<Line>(), Ok(line.clone()));
+        }
+    }
+
+    #[test]
+    fn a_garbled_report_is_an_init_error_and_incomplete() {
+        let report = Report::parse("exit=0\nexi\u{fffd}=\n");
+        assert_eq!(report.end(), Some(End::Exit(0)));
+        assert_eq!(report.init_errors().count(), 1);
+        assert!(!report.complete());
+    }
+
+    #[test]
+    fn kernel_args_read_back() {
+        let args = KernelArgs {
+            timeout: 7,
+            modules: vec!["veth".into(), "dummy".into()],
+            shell: true,
+        };
+        let cmdline = format!("console=ttyS0 quiet {}", args.to_args().join(" "));
+        assert_eq!(KernelArgs::parse(&cmdline, 30), args);
+        assert_eq!(KernelArgs::parse("quiet", 30).timeout, 30);
+    }
+
+    #[test]
+    fn qemu_exit_status_follows_from_the_value() {
+        assert_eq!(QEMU_EXIT_DONE, 99);
+    }
+
+    #[test]
+    fn equal_items_are_grouped_in_order() {
+        assert_eq!(group(["a", "b", "a", "a"]), vec![("a", 3), ("b", 1)]);
+    }
+}

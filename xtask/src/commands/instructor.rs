@@ -1,0 +1,161 @@
+//! The instructors' and course authors' commands: check, exercises, book,
+//! bench.
+
+use super::{Say, run_jobs, status};
+use crate::course::{Course, Step};
+use crate::exercise::{self, State};
+use crate::lab::{self, Lab};
+use crate::plan::{self, Audience};
+use crate::verdict::Outcome;
+use crate::{report, root};
+use anyhow::{Context, Result};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Output formats of `check`.
+pub struct Formats<'a> {
+    pub json: bool,
+    pub junit: Option<&'a Path>,
+}
+
+/// `cargo xtask check [--exercises] [STEP…]`.
+pub fn check(ids: &[String], exercises: bool, formats: Formats) -> Result<ExitCode> {
+    let say = Say { json: formats.json };
+    // Everything that can be refused is refused before any VM boots.
+    lab::check_environment()?;
+    let junit = match formats.junit {
+        Some(path) => Some(
+            std::fs::File::create(path)
+                .with_context(|| format!("--junit {}: cannot write it", path.display()))?,
+        ),
+        None => None,
+    };
+    let course = Course::load()?;
+    let steps = course.select(ids)?;
+    let audience = if exercises {
+        Audience::Exercises
+    } else {
+        Audience::Course
+    };
+    let jobs = plan::plan(&steps, audience)?;
+    let mut before_vms = 0;
+    if !exercises {
+        before_vms += drifted_exercises(&steps, say)?;
+        match crate::book::build(&course) {
+            Ok(()) => say.line("ok    book       (built into book/build)"),
+            Err(err) => {
+                say.line(&format!("FAIL  book       {err:#}"));
+                before_vms += 1;
+            }
+        }
+    }
+    let lab = Lab::prepare(course, &steps, &plan::variants(&jobs))?;
+    eprintln!(
+        "running {} VM(s) under {}, {} at a time",
+        jobs.len(),
+        lab.accel.name(),
+        lab::parallelism()
+    );
+    let started = std::time::Instant::now();
+    let outcomes = run_jobs(&lab, &jobs, say);
+    if formats.json {
+        println!("{}", report::json(&outcomes));
+    }
+    if let Some(mut file) = junit {
+        use std::io::Write;
+        file.write_all(report::junit(&outcomes).as_bytes())
+            .context("writing the JUnit report")?;
+    }
+    summary(&outcomes, before_vms, started.elapsed().as_secs_f64(), say);
+    Ok(match (before_vms, status(&outcomes)) {
+        (0, code) => code,
+        _ => ExitCode::FAILURE,
+    })
+}
+
+fn summary(outcomes: &[Outcome], before_vms: usize, wall: f64, say: Say) {
+    let passed = outcomes.iter().filter(|o| o.ok()).count();
+    let broken = outcomes
+        .iter()
+        .filter(|o| matches!(o.verdict, crate::verdict::Verdict::Broken(_)))
+        .count();
+    let retried = outcomes.iter().filter(|o| o.retried.is_some()).count();
+    let vm_seconds: f64 = outcomes.iter().map(|o| o.seconds).sum();
+    let mut extra = Vec::new();
+    if broken > 0 {
+        extra.push(format!("{broken} could not run"));
+    }
+    if retried > 0 {
+        extra.push(format!("{retried} booted twice"));
+    }
+    if before_vms > 0 {
+        extra.push(format!(
+            "{before_vms} failure(s) before the VMs: book or exercises"
+        ));
+    }
+    say.line(&format!(
+        "\n{passed} passed, {} failed ({} VMs, {vm_seconds:.1} s of VM time, {wall:.1} s wall clock, {:.2} s per VM{})",
+        outcomes.len() - passed + before_vms,
+        outcomes.len(),
+        wall / outcomes.len().max(1) as f64,
+        extra.iter().map(|e| format!("; {e}")).collect::<String>()
+    ));
+}
+
+/// Exercise files that differ from their solutions outside the TODO
+/// regions: one line each.
+fn drifted_exercises(steps: &[Step], say: Say) -> Result<usize> {
+    let mut drifted = 0;
+    for step in steps {
+        for file in exercise::derive_step(step)? {
+            if file.state() == State::Drifted {
+                drifted += 1;
+                say.line(&format!(
+                    "FAIL  {:<10} exercise  {} differs from its solution outside the TODO regions \
+                     (course authors: cargo xtask exercises; students: this is your change, \
+                     and cargo xtask reset {} would discard it)",
+                    step.id,
+                    relative(&file.path).display(),
+                    step.id
+                ));
+            }
+        }
+    }
+    Ok(drifted)
+}
+
+fn relative(path: &Path) -> &Path {
+    path.strip_prefix(root()).unwrap_or(path)
+}
+
+/// `cargo xtask exercises [--check] [--force]`.
+pub fn exercises(check_only: bool, force: bool) -> Result<ExitCode> {
+    let course = Course::load()?;
+    if check_only {
+        let drifted = drifted_exercises(&course.step, Say { json: false })?;
+        return Ok(if drifted == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
+    for step in &course.step {
+        for path in exercise::write_step(step, force)? {
+            println!("wrote {}", relative(&path).display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo xtask book`.
+pub fn book() -> Result<ExitCode> {
+    crate::book::build(&Course::load()?)?;
+    println!("built book/build/index.html");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo xtask bench`.
+pub fn bench(runs: usize) -> Result<ExitCode> {
+    crate::bench::run(runs.max(10))?;
+    Ok(ExitCode::SUCCESS)
+}

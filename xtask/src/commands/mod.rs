@@ -1,0 +1,60 @@
+//! What each `cargo xtask` command does. `main.rs` parses the command line
+//! and calls one of these; they return the process's exit status:
+//! 0 when everything passed, 1 when a program (the student's, or the
+//! course's own) failed, and [`BROKEN`] when the check itself could not run.
+
+pub mod instructor;
+pub mod student;
+
+use crate::lab::{self, Lab};
+use crate::plan::Job;
+use crate::report;
+use crate::verdict::{self, Outcome, Verdict};
+use std::process::ExitCode;
+
+/// The exit status when the check could not run (the machine's fault, not
+/// the program's): a missing tool, a VM that hung, a bad argument.
+pub const BROKEN: u8 = 2;
+
+/// Where a command's lines for a person go: stdout, or stderr when stdout
+/// carries JSON.
+#[derive(Clone, Copy)]
+pub struct Say {
+    pub json: bool,
+}
+
+impl Say {
+    pub fn line(self, text: &str) {
+        if self.json {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    }
+}
+
+/// Run `jobs` in fresh VMs, several at a time, each judged and described
+/// as soon as it ends; the outcomes in the jobs' order.
+pub fn run_jobs(lab: &Lab, jobs: &[Job], say: Say) -> Vec<Outcome> {
+    lab::in_parallel(jobs, lab::parallelism(), |job| {
+        let run =
+            Lab::scenario(&job.step).and_then(|script| lab.boot(&job.step, job.variant, &script));
+        let outcome = verdict::judge(job.clone(), run, lab.accel);
+        say.line(&report::describe(&outcome));
+        outcome
+    })
+}
+
+/// The exit status for a set of outcomes.
+pub fn status(outcomes: &[Outcome]) -> ExitCode {
+    if outcomes
+        .iter()
+        .any(|o| matches!(o.verdict, Verdict::Broken(_)))
+    {
+        ExitCode::from(BROKEN)
+    } else if outcomes.iter().all(Outcome::ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

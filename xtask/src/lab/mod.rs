@@ -1,0 +1,324 @@
+//! Everything about running a VM, and nothing about what a step must show.
+//!
+//! [`Lab::prepare`] does the slow work once (host tools, kernel, static
+//! builds); [`Lab::boot`] builds a step's initramfs in a run directory of its
+//! own and boots it; [`Lab::shell`] boots it interactively. Run directories
+//! (`target/nslab-vm/runs/…`) are removed when their run ends, however it
+//! ends — kept only with `NSLAB_KEEP_RUNS=1`, for debugging — and those of
+//! processes that died without cleaning up are swept at the next start.
+//!
+//! - [`host`]: QEMU, the kernel and busybox, found or fetched;
+//! - [`kernel`]: the guest kernel, unpacked once for a fast boot;
+//! - [`guest`]: the steps' programs, built static for the VM;
+//! - [`initramfs`]: the VM's root filesystem, as a cpio archive;
+//! - [`vm`]: one QEMU run, and how it ended.
+
+pub mod guest;
+pub mod host;
+pub mod initramfs;
+pub mod kernel;
+pub mod vm;
+
+use crate::course::{Course, Step, Variant};
+use crate::{root, vm_dir};
+use anyhow::{Context, Result, bail};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+pub use vm::{Accel, End, Machine, Run};
+
+/// Shell functions every scenario can use (`run`, `note`, `start`...).
+const SCENARIO_LIB: &str = "tests/scenarios/lib.sh";
+
+/// Everything built once and shared by the VMs of one invocation.
+pub struct Lab {
+    pub course: Course,
+    pub accel: Accel,
+    pub tools: host::Tools,
+    kernel: PathBuf,
+    applets: Vec<String>,
+    /// Built binaries by cargo name (`sem`, `sem-exercise`, `nslab-init`).
+    bins: HashMap<String, PathBuf>,
+}
+
+/// Whether run directories are kept (`NSLAB_KEEP_RUNS=1`).
+pub fn keep_runs() -> bool {
+    std::env::var("NSLAB_KEEP_RUNS").is_ok_and(|v| v == "1")
+}
+
+/// Check the `NSLAB_*` variables before anything is built or booted: each
+/// error names the variable.
+pub fn check_environment() -> Result<()> {
+    Accel::detect()?;
+    if let Ok(value) = std::env::var("NSLAB_KEEP_RUNS")
+        && !matches!(value.as_str(), "" | "0" | "1")
+    {
+        bail!("NSLAB_KEEP_RUNS must be 1 (keep the VMs' run directories) or 0, not '{value}'");
+    }
+    Ok(())
+}
+
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+fn runs_dir() -> PathBuf {
+    vm_dir().join("runs")
+}
+
+/// Remove the run directories of processes that are gone (`STEP-VARIANT-PID-…`).
+fn sweep_runs() {
+    let Ok(entries) = std::fs::read_dir(runs_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .split('-')
+            .find_map(|w| w.strip_prefix('p')?.parse::<i32>().ok());
+        let alive = pid.is_some_and(|pid| {
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+        });
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// A run's directory: removed when dropped, unless runs are kept.
+pub struct RunDir {
+    dir: Option<tempfile::TempDir>,
+}
+
+impl RunDir {
+    fn new(step: &Step, variant: Variant) -> Result<RunDir> {
+        let runs = runs_dir();
+        std::fs::create_dir_all(&runs).with_context(|| runs.display().to_string())?;
+        let dir = tempfile::Builder::new()
+            .prefix(&format!(
+                "{}-{}-p{}-",
+                step.id,
+                variant.name(),
+                std::process::id()
+            ))
+            .tempdir_in(&runs)
+            .with_context(|| runs.display().to_string())?;
+        Ok(RunDir { dir: Some(dir) })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.as_ref().map(|d| d.path()).unwrap_or(Path::new(""))
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        if keep_runs()
+            && let Some(dir) = self.dir.take()
+        {
+            eprintln!("nslab: run directory kept: {}", dir.keep().display());
+        }
+    }
+}
+
+impl Lab {
+    /// Find or fetch the host tools, unpack the kernel, and build the
+    /// programs of `steps` in the `variants` asked for (plus the solutions of
+    /// every earlier step, which the scenarios use as tools).
+    pub fn prepare(course: Course, steps: &[Step], variants: &[Variant]) -> Result<Lab> {
+        check_environment()?;
+        vm::install_signal_handler();
+        sweep_runs();
+        let accel = Accel::detect()?;
+        let mut modules: Vec<String> = course.step.iter().flat_map(|s| s.modules.clone()).collect();
+        modules.sort();
+        modules.dedup();
+        let tools = host::ensure(&modules)?;
+        let kernel = kernel::bootable(&tools)?;
+        let applets = initramfs::busybox_applets(&tools.busybox)?;
+        let mut packages: Vec<String> = Vec::new();
+        for step in steps {
+            for earlier in course.before(&step.id) {
+                packages.push(earlier.package(Variant::Solution));
+            }
+            for &variant in variants {
+                packages.push(step.package(variant));
+            }
+        }
+        packages.sort();
+        packages.dedup();
+        let bins = guest::build(&packages)?;
+        Ok(Lab {
+            course,
+            accel,
+            tools,
+            kernel,
+            applets,
+            bins,
+        })
+    }
+
+    fn bin(&self, name: &str) -> Result<&Path> {
+        self.bins
+            .get(name)
+            .map(PathBuf::as_path)
+            .with_context(|| format!("the build produced no binary '{name}'"))
+    }
+
+    /// The VM's files for one step: init, busybox, programs, scenario,
+    /// written as `dir/initramfs.cpio`.
+    fn initramfs(
+        &self,
+        step: &Step,
+        variant: Variant,
+        script: &str,
+        dir: &Path,
+    ) -> Result<PathBuf> {
+        let busybox = &self.tools.busybox;
+        let mut tree = initramfs::Tree::default();
+        tree.copy("/init", self.bin("nslab-init")?, 0o755)?;
+        tree.char_dev("/dev/console", 5, 1)
+            .char_dev("/dev/null", 1, 3)
+            .dir("/proc")
+            .dir("/sys")
+            .dir("/tmp")
+            .dir("/root")
+            .file("/etc/passwd", PASSWD.into(), 0o644)
+            .file("/etc/group", GROUP.into(), 0o644)
+            .file("/etc/hostname", b"nslab\n".to_vec(), 0o644);
+        tree.busybox("/bin", busybox, &self.applets)?;
+        if step.rootfs {
+            initramfs::container_rootfs(&mut tree, &self.tools, "/rootfs", &self.applets)?;
+        }
+        for tool in &step.host_tools {
+            let program = self.tools.program(tool)?;
+            initramfs::host_program(&mut tree, &self.tools, &program, "", "/bin")?;
+        }
+        for earlier in self.course.before(&step.id) {
+            for bin in &earlier.bins {
+                tree.copy(&format!("/bin/{bin}"), self.bin(bin)?, 0o755)?;
+            }
+        }
+        let previous = self.course.before(&step.id).last();
+        for (i, bin) in step.bins.iter().enumerate() {
+            let built = match (variant, previous) {
+                (Variant::Previous, Some(previous)) => previous
+                    .bins
+                    .get(i)
+                    .with_context(|| {
+                        format!("step {} has fewer programs than {}", previous.id, step.id)
+                    })?
+                    .clone(),
+                (Variant::Previous, None) => bail!("step {} is the first", step.id),
+                _ => step.built_bin(bin, variant),
+            };
+            tree.copy(&format!("/bin/{bin}"), self.bin(&built)?, 0o755)?;
+        }
+        for module in &step.modules {
+            let path = kernel::module(&self.tools, module)?;
+            tree.copy(&format!("/lib/modules/{module}.ko"), &path, 0o644)?;
+        }
+        tree.file("/scenario.sh", script.as_bytes().to_vec(), 0o755);
+
+        let path = dir.join("initramfs.cpio");
+        let mut out = Vec::new();
+        tree.write(&mut out).context("writing the initramfs")?;
+        std::fs::write(&path, out).with_context(|| path.display().to_string())?;
+        Ok(path)
+    }
+
+    /// The scenario of a step, with the shared shell functions before it.
+    pub fn scenario(step: &Step) -> Result<String> {
+        let read = |rel: &str| {
+            let path = root().join(rel);
+            std::fs::read_to_string(&path).with_context(|| path.display().to_string())
+        };
+        Ok(format!(
+            "{}\n{}",
+            read(SCENARIO_LIB)?,
+            read(&step.scenario)?
+        ))
+    }
+
+    /// A VM for `step`, its files in `dir`.
+    fn machine(
+        &self,
+        step: &Step,
+        variant: Variant,
+        script: &str,
+        timeout: u64,
+        dir: &RunDir,
+    ) -> Result<Machine> {
+        Ok(Machine {
+            tools: self.tools.clone(),
+            kernel: self.kernel.clone(),
+            initramfs: self.initramfs(step, variant, script, dir.path())?,
+            accel: self.accel,
+            modules: step.modules.clone(),
+            timeout,
+            out_dir: dir.path().to_path_buf(),
+        })
+    }
+
+    /// Boot one VM for `step` running `script`; its directory goes when the
+    /// run ends.
+    pub fn boot(&self, step: &Step, variant: Variant, script: &str) -> Result<Run> {
+        let dir = RunDir::new(step, variant)?;
+        let machine = self.machine(step, variant, script, step.timeout, &dir)?;
+        machine.run()
+    }
+
+    /// An interactive VM with the step's programs on PATH. It needs a
+    /// terminal: QEMU's console passes no end-of-file, so without one the
+    /// shell would never end.
+    pub fn shell(&self, step: &Step, variant: Variant) -> Result<()> {
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "cargo xtask shell needs a terminal, and standard input is not one; \
+                 to run a command without one: cargo xtask run {} -- COMMAND",
+                step.id
+            );
+        }
+        let dir = RunDir::new(step, variant)?;
+        self.machine(step, variant, "", 0, &dir)?.interactive()
+    }
+}
+
+const PASSWD: &str =
+    "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+const GROUP: &str = "root:x:0:\nnogroup:x:65534:\n";
+
+/// Run `jobs` on up to `parallel` threads, results in the jobs' order.
+pub fn in_parallel<J: Sync, R: Send>(
+    jobs: &[J],
+    parallel: usize,
+    work: impl Fn(&J) -> R + Sync,
+) -> Vec<R> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..parallel.max(1).min(jobs.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(job) = jobs.get(i) else { break };
+                    let result = work(job);
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every job ran"))
+        .collect()
+}
+
+/// How many VMs to run at once: one per core.
+pub fn parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -1,0 +1,534 @@
+//! One throwaway VM: boot, run a scenario, collect what it printed, and say
+//! precisely how it ended.
+//!
+//! QEMU gets the four serial ports of [`nslab_protocol::Port`], each written
+//! to a file of the run's directory, and the isa-debug-exit device the guest
+//! init leaves through. QEMU never outlives us: it gets SIGKILL when the
+//! thread that started it dies (`PR_SET_PDEATHSIG`, so even a `kill -9` of
+//! xtask takes its VMs with it), and on SIGINT, SIGTERM or SIGHUP xtask kills
+//! every VM it runs and removes their directories before it exits
+//! ([`install_signal_handler`]).
+
+use super::host::Tools;
+use anyhow::{Context, Result};
+use nslab_protocol::{BOOTED, KernelArgs, Port, QEMU_EXIT_DONE, Report};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use wait_timeout::ChildExt;
+
+/// What a person sees of each output stream at most: a program that prints
+/// 200 MB must not flood the terminal or the diff.
+pub const OUTPUT_CAP: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accel {
+    Kvm,
+    Tcg,
+}
+
+impl Accel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Accel::Kvm => "kvm",
+            Accel::Tcg => "tcg",
+        }
+    }
+
+    /// KVM only where it really works: /dev/kvm opens, the CPU has hardware
+    /// virtualisation (vmx or svm) and a vendor KVM module is loaded. A
+    /// paravirtualised nested KVM (kvm_pvm) has /dev/kvm but no vmx/svm, and a
+    /// stock kernel hangs under it. `NSLAB_ACCEL=kvm|tcg` overrides; asking
+    /// for kvm where /dev/kvm cannot be opened is an error before any boot.
+    pub fn detect() -> Result<Accel> {
+        let opens = || {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/kvm")
+        };
+        match std::env::var("NSLAB_ACCEL").as_deref() {
+            Ok("kvm") => {
+                opens().context(
+                    "NSLAB_ACCEL=kvm, but /dev/kvm cannot be opened (is this user in the kvm group?)",
+                )?;
+                return Ok(Accel::Kvm);
+            }
+            Ok("tcg") => return Ok(Accel::Tcg),
+            Ok(other) if !other.is_empty() => {
+                anyhow::bail!("NSLAB_ACCEL must be kvm or tcg, not '{other}'");
+            }
+            _ => {}
+        }
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let hardware = cpuinfo
+            .lines()
+            .filter(|l| l.starts_with("flags"))
+            .any(|l| l.split_whitespace().any(|f| f == "vmx" || f == "svm"));
+        let vendor = Path::new("/sys/module/kvm_intel").exists()
+            || Path::new("/sys/module/kvm_amd").exists();
+        Ok(if opens().is_ok() && hardware && vendor {
+            Accel::Kvm
+        } else {
+            Accel::Tcg
+        })
+    }
+}
+
+/// Everything one VM needs.
+#[derive(Clone)]
+pub struct Machine {
+    pub tools: Tools,
+    pub kernel: PathBuf,
+    pub initramfs: PathBuf,
+    pub accel: Accel,
+    /// Kernel modules for the guest init to load, by name.
+    pub modules: Vec<String>,
+    /// Seconds the guest init gives the scenario (0: no limit).
+    pub timeout: u64,
+    /// Where the serial ports' files go.
+    pub out_dir: PathBuf,
+}
+
+/// How a VM run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    /// The guest init ran the scenario and reported.
+    Done,
+    /// The guest powered off or rebooted before the init reported: the
+    /// program under test called reboot(2), or the init died.
+    PoweredOff,
+    /// The kernel panicked; its line.
+    KernelPanic(String),
+    /// QEMU did not exit in time: the guest hung.
+    Timeout,
+    /// The guest init never started: the kernel stalled while booting.
+    BootStall,
+    /// Something killed QEMU with this signal.
+    QemuKilled(i32),
+    /// QEMU itself failed (bad arguments, missing file...).
+    QemuError(String),
+    /// The run's own files went missing (its directory was removed).
+    Lost(String),
+}
+
+impl End {
+    /// Whether the student's program can have caused this end. The others
+    /// are the harness's or the machine's, never the student's mistake.
+    pub fn may_be_the_programs(&self) -> bool {
+        matches!(self, End::Done | End::PoweredOff | End::KernelPanic(_))
+    }
+}
+
+impl std::fmt::Display for End {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            End::Done => write!(f, "the scenario ran to its end"),
+            End::PoweredOff => write!(
+                f,
+                "the VM powered off or rebooted while the scenario ran (does a program call reboot(2)?)"
+            ),
+            End::KernelPanic(line) => write!(f, "the guest kernel panicked: {line}"),
+            End::Timeout => write!(f, "the VM hung: QEMU did not exit in time and was killed"),
+            End::BootStall => write!(f, "the guest kernel stalled while booting"),
+            End::QemuKilled(sig) => write!(f, "QEMU was killed by signal {sig}"),
+            End::QemuError(err) => write!(f, "QEMU failed: {err}"),
+            End::Lost(err) => write!(f, "the run's files were lost: {err}"),
+        }
+    }
+}
+
+/// What a VM run produced.
+pub struct Run {
+    pub end: End,
+    /// The accelerator this run used.
+    pub accel: Accel,
+    pub stdout: String,
+    pub stderr: String,
+    /// The guest init's report.
+    pub report: Report,
+    pub console: String,
+    pub seconds: f64,
+    pub command_line: String,
+    /// How a first try ended, when the VM was booted again.
+    pub retried: Option<End>,
+}
+
+impl Run {
+    /// Everything a person needs when the run failed: the QEMU command and
+    /// the end of the console.
+    pub fn failure_details(&self) -> String {
+        let tail: Vec<&str> = self.console.lines().rev().take(25).collect();
+        let tail: Vec<String> = tail.into_iter().rev().map(|l| format!("  | {l}")).collect();
+        format!(
+            "qemu command line:\n  {}\nlast lines of the guest console:\n{}\n",
+            self.command_line,
+            tail.join("\n")
+        )
+    }
+}
+
+/// The QEMUs running now, with their run directories: what the signal
+/// handler kills and removes.
+static RUNNING: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
+
+fn running() -> std::sync::MutexGuard<'static, Vec<(u32, PathBuf)>> {
+    RUNNING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: kill every VM, remove their directories,
+/// and exit 130 (the shell's code for an interrupted command).
+pub fn install_signal_handler() {
+    let _ = ctrlc::set_handler(|| {
+        let vms = std::mem::take(&mut *running());
+        for (pid, _) in &vms {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(*pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        for (pid, dir) in &vms {
+            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(*pid as i32), None);
+            if !super::keep_runs() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+        eprintln!(
+            "\nxtask: interrupted; {} VM(s) stopped and cleaned up",
+            vms.len()
+        );
+        std::process::exit(130);
+    });
+}
+
+/// SIGKILL for the child when the thread that started it dies. Checked
+/// against a parent that died before the call.
+fn die_with_parent(cmd: &mut Command) {
+    let parent = nix::unistd::getpid();
+    // SAFETY: prctl and getppid are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::other("the parent is gone"));
+            }
+            Ok(())
+        })
+    };
+}
+
+/// The start of a file as text, at most [`OUTPUT_CAP`] bytes of it, with a
+/// marker saying how much was cut.
+fn read_capped(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len() as usize;
+    let mut bytes = Vec::with_capacity(size.min(OUTPUT_CAP));
+    file.take(OUTPUT_CAP as u64).read_to_end(&mut bytes)?;
+    let mut text = String::from_utf8_lossy(&bytes).replace("\r\n", "\n");
+    if size > OUTPUT_CAP {
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&format!("[… {} bytes cut]\n", size - OUTPUT_CAP));
+    }
+    Ok(text)
+}
+
+/// The line of a kernel panic on the console, if any.
+fn panic_line(console: &str) -> Option<String> {
+    console
+        .lines()
+        .find(|l| l.contains("Kernel panic - not syncing"))
+        .map(|l| l.trim().to_string())
+}
+
+impl Machine {
+    fn qemu(&self, interactive: bool) -> Command {
+        let mut append: Vec<String> = [
+            "console=ttyS0",
+            "panic=-1",
+            "oops=panic",
+            "rdinit=/init",
+            // Under software emulation every boot-time self-test costs:
+            // skip the crypto self-tests, the i8042 probing, the audit and
+            // the CPU-bug mitigations (nothing here is hostile).
+            "cryptomgr.notests",
+            "mitigations=off",
+            "nokaslr",
+            "audit=0",
+            "i8042.noaux",
+            "i8042.nopnp",
+            // Under TCG the IO-APIC timer check can miss the emulated
+            // PIT's ticks and panic ("IO-APIC + timer doesn't work!"):
+            // skip it (arch/x86/kernel/apic/io_apic.c, no_timer_check).
+            "no_timer_check",
+            // No LSM but capabilities, and no read-only remapping of the
+            // kernel's data (with its W+X scan): namespaces behave the same.
+            "lsm=capability",
+            "rodata=off",
+            // Two boot-time costs with nothing to do with namespaces: kprobe
+            // event tracing and a key-derivation self-test that
+            // cryptomgr.notests does not cover.
+            "initcall_blacklist=init_kprobe_trace,crypto_kdf108_init",
+            "quiet",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        append.extend(
+            KernelArgs {
+                timeout: self.timeout,
+                modules: self.modules.clone(),
+                shell: interactive,
+            }
+            .to_args(),
+        );
+        let mut cmd = self.tools.command(&self.tools.qemu);
+        for dir in &self.tools.qemu_data {
+            cmd.arg("-L").arg(dir);
+        }
+        cmd.args(["-M", "pc", "-m", "256M", "-smp", "1"]);
+        match self.accel {
+            Accel::Kvm => cmd.args(["-accel", "kvm", "-cpu", "host"]),
+            Accel::Tcg => cmd.args(["-accel", "tcg"]),
+        };
+        cmd.args([
+            "-nodefaults",
+            "-no-user-config",
+            "-display",
+            "none",
+            "-no-reboot",
+        ])
+        .arg("-kernel")
+        .arg(&self.kernel)
+        .arg("-initrd")
+        .arg(&self.initramfs)
+        .arg("-append")
+        .arg(append.join(" "));
+        for port in Port::ALL {
+            cmd.arg("-serial");
+            if interactive && port == Port::Console {
+                cmd.arg("mon:stdio");
+            } else {
+                cmd.arg(format!("file:{}", self.out_dir.join(port.name()).display()));
+            }
+        }
+        cmd.args([
+            "-device",
+            &format!(
+                "isa-debug-exit,iobase={:#x},iosize=0x04",
+                nslab_protocol::DEBUG_EXIT_PORT
+            ),
+        ]);
+        die_with_parent(&mut cmd);
+        cmd
+    }
+
+    /// Boot, run the scenario, and classify the end.
+    ///
+    /// Under software emulation a stock kernel very rarely stalls or
+    /// panics while booting. A program that hangs is not such a case: the
+    /// guest init stops it and reports a timeout. So a VM that stalls (no
+    /// init after `boot_limit`, or no end at all) or panics before its init
+    /// ran is killed and booted again, once; under KVM, again in software,
+    /// since a KVM that stalls is not one to trust.
+    pub fn run(&self) -> Result<Run> {
+        let first = self.run_once()?;
+        let booted = first.console.contains(BOOTED);
+        let again = match &first.end {
+            End::BootStall | End::Timeout => true,
+            End::KernelPanic(_) => !booted,
+            _ => false,
+        };
+        if !again {
+            return Ok(first);
+        }
+        eprintln!(
+            "nslab: the VM ({}) ended early ({}); booting it again under tcg",
+            self.accel.name(),
+            first.end
+        );
+        let machine = Machine {
+            accel: Accel::Tcg,
+            ..self.clone()
+        };
+        let mut second = machine.run_once()?;
+        second.retried = Some(first.end);
+        Ok(second)
+    }
+
+    fn boot_limit(&self) -> Duration {
+        match self.accel {
+            Accel::Kvm => Duration::from_secs(10),
+            Accel::Tcg => Duration::from_secs(20),
+        }
+    }
+
+    fn run_once(&self) -> Result<Run> {
+        std::fs::create_dir_all(&self.out_dir)
+            .with_context(|| self.out_dir.display().to_string())?;
+        for port in Port::ALL {
+            let _ = std::fs::remove_file(self.out_dir.join(port.name()));
+        }
+        let mut cmd = self.qemu(false);
+        let command_line = command_line(&cmd);
+        // The guest init enforces the scenario's timeout; this one catches a
+        // guest that hangs on top of it.
+        let limit = Duration::from_secs(self.timeout) + self.boot_limit() + Duration::from_secs(10);
+        let started = Instant::now();
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot start {}", self.tools.qemu.display()))?;
+        running().push((child.id(), self.out_dir.clone()));
+        let console = self.out_dir.join(Port::Console.name());
+        let mut booted = false;
+        let waited = loop {
+            let slice = Duration::from_millis(if booted { 10 } else { 50 });
+            match child.wait_timeout(slice) {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) => {}
+                Err(err) => break Err(End::QemuError(format!("waiting for QEMU: {err}"))),
+            }
+            let elapsed = started.elapsed();
+            if !booted {
+                booted = std::fs::read(&console)
+                    .is_ok_and(|text| text.windows(BOOTED.len()).any(|w| w == BOOTED.as_bytes()));
+                if !booted && elapsed > self.boot_limit() {
+                    break Err(End::BootStall);
+                }
+            }
+            if elapsed > limit {
+                break Err(End::Timeout);
+            }
+        };
+        if waited.is_err() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        running().retain(|(pid, _)| *pid != child.id());
+        let seconds = started.elapsed().as_secs_f64();
+        let mut qemu_stderr = String::new();
+        if let Some(mut err) = child.stderr.take() {
+            use std::io::Read;
+            let _ = err.read_to_string(&mut qemu_stderr);
+        }
+        let read = |port: Port| read_capped(&self.out_dir.join(port.name()));
+        let outputs = (|| Ok::<_, std::io::Error>((read(Port::Stdout)?, read(Port::Stderr)?)))();
+        let console = read(Port::Console).unwrap_or_default();
+        let report = Report::parse(&read(Port::Report).unwrap_or_default());
+        let end = match waited {
+            Err(end) => end,
+            Ok(status) => match (status.code(), status.signal()) {
+                (_, Some(sig)) => End::QemuKilled(sig),
+                _ if outputs.is_err() => End::Lost(format!(
+                    "{}: {}",
+                    self.out_dir.display(),
+                    outputs
+                        .as_ref()
+                        .err()
+                        .map(|e| e.to_string())
+                        .unwrap_or_default()
+                )),
+                (Some(QEMU_EXIT_DONE), _) if report.complete() => End::Done,
+                (Some(QEMU_EXIT_DONE), _) => End::Lost(
+                    "the init left through its exit port, but its report is incomplete".into(),
+                ),
+                // -no-reboot: a reboot, a poweroff and a panic (panic=-1
+                // reboots) all make QEMU exit 0.
+                (Some(0), _) => match panic_line(&console) {
+                    Some(line) => End::KernelPanic(line),
+                    None => End::PoweredOff,
+                },
+                (code, _) => End::QemuError(format!(
+                    "exit status {}: {}",
+                    code.unwrap_or(-1),
+                    qemu_stderr.trim()
+                )),
+            },
+        };
+        let (stdout, stderr) = outputs.unwrap_or_default();
+        Ok(Run {
+            end,
+            accel: self.accel,
+            stdout,
+            stderr,
+            report,
+            console,
+            seconds,
+            command_line,
+            retried: None,
+        })
+    }
+
+    /// An interactive VM: the console on this terminal (`cargo xtask shell`).
+    pub fn interactive(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.out_dir)
+            .with_context(|| self.out_dir.display().to_string())?;
+        let mut child = self
+            .qemu(true)
+            .spawn()
+            .with_context(|| format!("cannot start {}", self.tools.qemu.display()))?;
+        running().push((child.id(), self.out_dir.clone()));
+        let status = child.wait().context("waiting for QEMU")?;
+        running().retain(|(pid, _)| *pid != child.id());
+        match (status.code(), status.signal()) {
+            (Some(QEMU_EXIT_DONE) | Some(0), _) => Ok(()),
+            (_, Some(sig)) => anyhow::bail!("QEMU was killed by signal {sig}"),
+            _ => anyhow::bail!("QEMU ended with {status}"),
+        }
+    }
+}
+
+/// A command as a shell would take it, to reproduce a failure by hand.
+fn command_line(cmd: &Command) -> String {
+    let env: Vec<String> = cmd
+        .get_envs()
+        .filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?)))
+        .collect();
+    let words: Vec<String> = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut line = shell_words::join(env.iter().chain(&words));
+    if line.is_empty() {
+        line.push('?');
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_past_the_cap_is_cut_with_a_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
+        std::fs::write(&path, vec![b'x'; OUTPUT_CAP + 10]).unwrap();
+        let text = read_capped(&path).unwrap();
+        assert!(
+            text.ends_with("\n[… 10 bytes cut]\n"),
+            "{}",
+            &text[OUTPUT_CAP - 5..]
+        );
+        std::fs::write(&path, "short\r\n").unwrap();
+        assert_eq!(read_capped(&path).unwrap(), "short\n");
+    }
+
+    #[test]
+    fn a_panic_line_is_found_on_the_console() {
+        let console = "[    1.2] ..MP-BIOS bug: 8254 timer not connected to IO-APIC\n\
+                       [    1.3] Kernel panic - not syncing: IO-APIC + timer doesn't work!\n";
+        assert_eq!(
+            panic_line(console).as_deref(),
+            Some("[    1.3] Kernel panic - not syncing: IO-APIC + timer doesn't work!")
+        );
+        assert_eq!(panic_line("all well"), None);
+    }
+}

@@ -1,0 +1,162 @@
+//! How one run is judged: the one place that says what passes, what is the
+//! student's failure (with the diff and the likely mistakes) and what is
+//! the machine's (a VM that hung, a harness error), which is never blamed
+//! on the student.
+
+use crate::course::{Step, Variant};
+use crate::lab::{Accel, End, Run};
+use crate::plan::{Expect, Job};
+use crate::{normalize, snapshots};
+
+/// The verdict on one run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// The run showed what its job expects.
+    Pass,
+    /// The program under test did not do what was expected: `details` is
+    /// the diff or what went wrong, `diagnoses` the likely mistakes.
+    Fail {
+        details: String,
+        diagnoses: Vec<String>,
+    },
+    /// The run could not judge the program: the build, the VM or the
+    /// harness failed. Not the student's mistake.
+    Broken(String),
+}
+
+/// A judged run, for reports.
+pub struct Outcome {
+    pub job: Job,
+    pub accel: Accel,
+    pub seconds: f64,
+    /// The guest's own view: kernel start to scenario start, and scenario.
+    pub guest_times: Option<(f64, f64)>,
+    /// Whether the transcript equals the reviewed one.
+    pub matched: bool,
+    pub transcript: String,
+    pub verdict: Verdict,
+    /// How a first boot ended when the VM was booted again.
+    pub retried: Option<End>,
+}
+
+impl Outcome {
+    pub fn ok(&self) -> bool {
+        self.verdict == Verdict::Pass
+    }
+
+    /// An outcome for a job that could not even boot.
+    pub fn broken(job: Job, accel: Accel, why: String) -> Outcome {
+        Outcome {
+            job,
+            accel,
+            seconds: 0.0,
+            guest_times: None,
+            matched: false,
+            transcript: String::new(),
+            verdict: Verdict::Broken(why),
+            retried: None,
+        }
+    }
+}
+
+/// The manifest's diagnoses whose pattern the output matches.
+pub fn diagnose(step: &Step, transcript: &str) -> Vec<String> {
+    step.diagnosis
+        .iter()
+        .filter(|d| regex::Regex::new(&d.pattern).is_ok_and(|re| re.is_match(transcript)))
+        .map(|d| d.message.clone())
+        .collect()
+}
+
+/// Judge a run of `job`.
+pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
+    let run = match run {
+        Ok(run) => run,
+        Err(err) => return Outcome::broken(job, accel, format!("{err:#}")),
+    };
+    let mut outcome = Outcome {
+        accel: run.accel,
+        seconds: run.seconds,
+        guest_times: run.report.guest_times(),
+        matched: false,
+        transcript: String::new(),
+        verdict: Verdict::Pass,
+        retried: run.retried.clone(),
+        job,
+    };
+    let step = &outcome.job.step;
+    // Ends that are not the program's say so, with what a person needs to
+    // look into them.
+    if !run.end.may_be_the_programs() {
+        outcome.verdict = Verdict::Broken(format!("{}\n{}", run.end, run.failure_details()));
+        return outcome;
+    }
+    let init_errors: Vec<&str> = run.report.init_errors().collect();
+    if !init_errors.is_empty() {
+        outcome.verdict = Verdict::Broken(format!(
+            "the VM's init failed: {}\n{}",
+            init_errors.join("; "),
+            run.failure_details()
+        ));
+        return outcome;
+    }
+    outcome.transcript = normalize::transcript(&run);
+    let expected = match snapshots::read(&step.id) {
+        Ok(Some(expected)) => expected,
+        Ok(None) if outcome.job.variant == Variant::Solution => String::new(),
+        Ok(None) => {
+            outcome.verdict = Verdict::Broken(format!(
+                "step {} has no reviewed snapshot {}",
+                step.id,
+                snapshots::path(&step.id).display()
+            ));
+            return outcome;
+        }
+        Err(err) => {
+            outcome.verdict = Verdict::Broken(format!("{err:#}"));
+            return outcome;
+        }
+    };
+    let diff = snapshots::diff(&expected, &outcome.transcript);
+    outcome.matched = diff.is_none();
+    // The solution goes through insta, which shows its own diff and
+    // proposes the new snapshot for review.
+    if outcome.job.variant == Variant::Solution {
+        outcome.matched = snapshots::assert_matches(step, &outcome.transcript);
+    }
+    let mut details = String::new();
+    if run.end != End::Done {
+        details.push_str(&format!("{}\n", run.end));
+    }
+    if let Some(nslab_protocol::End::Timeout(secs)) = run.report.end() {
+        details.push_str(&format!(
+            "the scenario did not end within {secs} s and was killed: does a program wait for something that never comes?\n"
+        ));
+    }
+    let diagnoses = match outcome.matched {
+        true => Vec::new(),
+        false => diagnose(step, &outcome.transcript),
+    };
+    outcome.verdict = match (outcome.job.expect, outcome.matched) {
+        (Expect::Match, true) if run.end == End::Done => Verdict::Pass,
+        (Expect::Match, _) => Verdict::Fail {
+            details: details + &diff.unwrap_or_default(),
+            diagnoses,
+        },
+        (Expect::Differ, false) => Verdict::Pass,
+        (Expect::DifferWithDiagnosis, false) if !diagnoses.is_empty() => Verdict::Pass,
+        (Expect::DifferWithDiagnosis, false) => Verdict::Fail {
+            details: format!(
+                "{details}it fails, but no diagnosis of course.toml names why: add one\n{}",
+                diff.unwrap_or_default()
+            ),
+            diagnoses,
+        },
+        (Expect::Differ | Expect::DifferWithDiagnosis, true) => Verdict::Fail {
+            details: "it matches the snapshot: the scenario does not test what this run leaves out"
+                .into(),
+            diagnoses,
+        },
+    };
+    outcome
+}
