@@ -27,7 +27,7 @@ fn main() {
     let lab: Shared = Arc::new(if args.list {
         Err("listing only".to_string())
     } else {
-        Lab::prepare(course, &steps, &plan::variants(&jobs)).map_err(|e| format!("{e:#}"))
+        Lab::prepare(course, &plan::builds(&jobs)).map_err(|e| format!("{e:#}"))
     });
     let mut trials = Vec::new();
     for job in jobs {

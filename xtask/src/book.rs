@@ -82,16 +82,7 @@ pub fn build(course: &Course) -> Result<()> {
     if !problems.is_empty() {
         bail!("the book has problems:\n  {}", problems.join("\n  "));
     }
-    // Swap the new build in: rename the old one away, then the new one in.
-    let dest = book_dir().join("build");
-    let old = staging.path().join(".old");
-    if dest.exists() {
-        std::fs::rename(&dest, &old).with_context(|| dest.display().to_string())?;
-    }
-    let fresh = staging.keep();
-    std::fs::rename(&fresh, &dest).with_context(|| dest.display().to_string())?;
-    let _ = std::fs::remove_dir_all(dest.join(".old"));
-    Ok(())
+    crate::replace_dir(&staging.keep(), &book_dir().join("build"))
 }
 
 /// The instructors' session plan.

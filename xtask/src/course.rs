@@ -36,9 +36,16 @@ pub struct Step {
     pub timeout: u64,
     /// Suggested time in class, for the instructors' plan.
     pub minutes: u32,
+    /// The step's weight when a class is graded (`check --exercises`).
+    #[serde(default = "default_points")]
+    pub points: u32,
     pub hints: Vec<String>,
     #[serde(default)]
     pub diagnosis: Vec<Diagnosis>,
+    /// The known mistakes of the step: each must fail with its own
+    /// diagnosis, and no other.
+    #[serde(default)]
+    pub mistake: Vec<Mistake>,
     /// Whether the previous step's solution, installed under this step's
     /// program names, must fail this step: the check that the scenario tests
     /// what the step adds (only where the programs are comparable).
@@ -46,15 +53,42 @@ pub struct Step {
     pub previous_fails: bool,
 }
 
+/// A likely mistake, recognised in the normalised transcript of a run that
+/// failed.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Diagnosis {
+    /// What mistakes name it by.
+    pub id: String,
+    /// A regex over the transcript.
     pub pattern: String,
+    /// What the student reads after "likely mistake:".
     pub message: String,
+}
+
+/// A known mistake: an edit of the solution that makes it, and the
+/// diagnosis it must get.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mistake {
+    pub id: String,
+    /// The source file of the solution it edits, relative to the step's
+    /// crate (`src/main.rs`).
+    pub file: String,
+    /// Text of the solution that occurs exactly once in `file`...
+    pub find: String,
+    /// ...and what it becomes.
+    pub replace: String,
+    /// The id of the diagnosis the run must get.
+    pub diagnosis: String,
 }
 
 fn default_timeout() -> u64 {
     20
+}
+
+fn default_points() -> u32 {
+    1
 }
 
 /// Which crate of a step is built: the reference solution or the student's
@@ -65,6 +99,8 @@ pub enum Variant {
     Exercise,
     /// The previous step's solution in this step's place.
     Previous,
+    /// The solution with the step's mistake number N made in it.
+    Mistake(usize),
 }
 
 impl Variant {
@@ -73,6 +109,7 @@ impl Variant {
             Variant::Solution => "solution",
             Variant::Exercise => "exercise",
             Variant::Previous => "previous",
+            Variant::Mistake(_) => "mistake",
         }
     }
 }
@@ -84,6 +121,7 @@ impl Step {
         match variant {
             Variant::Solution | Variant::Previous => self.id.clone(),
             Variant::Exercise => format!("{}-exercise", self.id),
+            Variant::Mistake(n) => format!("{}-mistake-{n}", self.id),
         }
     }
 
@@ -92,8 +130,20 @@ impl Step {
         match variant {
             Variant::Solution | Variant::Previous => bin.to_string(),
             Variant::Exercise => format!("{bin}-exercise"),
+            Variant::Mistake(n) => format!("{bin}-mistake-{n}"),
         }
     }
+
+    /// The diagnosis named `id`.
+    pub fn diagnosis(&self, id: &str) -> Option<&Diagnosis> {
+        self.diagnosis.iter().find(|d| d.id == id)
+    }
+}
+
+/// The first id that occurs twice.
+fn twice<'a>(ids: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut seen = std::collections::HashSet::new();
+    ids.into_iter().find(|id| !seen.insert(*id))
 }
 
 impl Course {
@@ -101,9 +151,29 @@ impl Course {
         let path = root().join("course.toml");
         let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
         let course: Course = toml::from_str(&text).context("course.toml")?;
-        for (i, step) in course.step.iter().enumerate() {
-            if course.step[..i].iter().any(|s| s.id == step.id) {
-                bail!("course.toml: step '{}' is listed twice", step.id);
+        if let Some(id) = twice(course.step.iter().map(|s| s.id.as_str())) {
+            bail!("course.toml: step '{id}' is listed twice");
+        }
+        for step in &course.step {
+            let what =
+                |kind: &str, id: &str| format!("course.toml: step {}: {kind} '{id}'", step.id);
+            if let Some(id) = twice(step.diagnosis.iter().map(|d| d.id.as_str())) {
+                bail!("{} is listed twice", what("diagnosis", id));
+            }
+            if let Some(id) = twice(step.mistake.iter().map(|m| m.id.as_str())) {
+                bail!("{} is listed twice", what("mistake", id));
+            }
+            for d in &step.diagnosis {
+                regex::Regex::new(&d.pattern).with_context(|| what("diagnosis", &d.id))?;
+            }
+            for m in &step.mistake {
+                if step.diagnosis(&m.diagnosis).is_none() {
+                    bail!(
+                        "{} names no diagnosis of the step: '{}'",
+                        what("mistake", &m.id),
+                        m.diagnosis
+                    );
+                }
             }
         }
         Ok(course)

@@ -16,7 +16,7 @@
 //! [`snapshots`] (the reviewed transcripts, through insta),
 //! [`normalize`] (the transcript of a run, made stable), [`exercise`]
 //! (exercises derived from the solutions), [`progress`] (a student's),
-//! [`book`] (the mdbook and its preprocessor), [`bench`]. The guest side of
+//! [`book`] (the mdbook and its preprocessor), [`mod@bench`]. The guest side of
 //! the VM protocol is the `nslab-protocol` crate, shared with the VM's init.
 
 pub mod bench;
@@ -25,6 +25,7 @@ pub mod commands;
 pub mod course;
 pub mod exercise;
 pub mod lab;
+pub mod mistakes;
 pub mod normalize;
 pub mod plan;
 pub mod progress;
@@ -32,7 +33,36 @@ pub mod report;
 pub mod snapshots;
 pub mod verdict;
 
+use anyhow::Context;
 use std::path::{Path, PathBuf};
+
+/// Put the directory `fresh` in place of `dest`, whole: the old `dest` (if
+/// any) is moved aside and removed. Another process doing the same at once
+/// cannot leave a mix of the two; the last one to finish wins.
+pub fn replace_dir(fresh: &Path, dest: &Path) -> anyhow::Result<()> {
+    let aside = |n: usize| {
+        let name = dest.file_name().unwrap_or_default().to_string_lossy();
+        dest.with_file_name(format!(".{name}.old-{}-{n}", std::process::id()))
+    };
+    for n in 0..10 {
+        if dest.exists() {
+            // Another process may move it first: then there is nothing to move.
+            let _ = std::fs::rename(dest, aside(n));
+        }
+        match std::fs::rename(fresh, dest) {
+            Ok(()) => {
+                for m in 0..=n {
+                    let _ = std::fs::remove_dir_all(aside(m));
+                }
+                return Ok(());
+            }
+            // Someone put theirs in between: move it aside too, and again.
+            Err(_) if dest.exists() && n < 9 => continue,
+            Err(e) => return Err(e).with_context(|| dest.display().to_string()),
+        }
+    }
+    anyhow::bail!("{}: could not be replaced", dest.display())
+}
 
 /// The root of the nslab workspace.
 pub fn root() -> PathBuf {

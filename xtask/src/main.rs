@@ -33,6 +33,10 @@ enum Command {
         /// Also write the results as a JUnit XML file (for CI and grading).
         #[arg(long, value_name = "FILE")]
         junit: Option<std::path::PathBuf>,
+        /// Run every VM of the check N times, and print how they ended (a
+        /// reliability benchmark).
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        repeat: u32,
     },
     /// Check your exercise for a step in the VM (default: the first step
     /// you have not passed), with the likely mistake when it fails.
@@ -107,9 +111,11 @@ fn main() -> ExitCode {
             exercises,
             format,
             junit,
+            repeat,
         } => instructor::check(
             &steps,
             exercises,
+            repeat as usize,
             instructor::Formats {
                 json: format == "json",
                 junit: junit.as_deref(),

@@ -17,6 +17,8 @@ pub enum Expect {
     /// Something else: the previous step's solution must not pass a step
     /// that adds to it.
     Differ,
+    /// Something else, with the diagnosis the mistake names, and no other.
+    Mistake(usize),
 }
 
 /// One VM run of a check.
@@ -38,6 +40,15 @@ impl Job {
             (Variant::Exercise, Expect::Match, false) => "exercise",
             (Variant::Exercise, _, false) => "exercise (untouched: must fail)",
             (Variant::Previous, _, _) => "previous step's solution (must fail)",
+            (Variant::Mistake(_), _, _) => "mistake",
+        }
+    }
+
+    /// The line's name of the run: the label, and a mistake's id.
+    pub fn describe(&self) -> String {
+        match self.variant {
+            Variant::Mistake(n) => format!("mistake {}", self.step.mistake[n].id),
+            _ => self.label().to_string(),
         }
     }
 
@@ -48,6 +59,9 @@ impl Job {
             (Variant::Exercise, Expect::Match) => "exercise",
             (Variant::Exercise, _) => "exercise_fails",
             (Variant::Previous, _) => "previous_step_fails",
+            (Variant::Mistake(n), _) => {
+                return format!("{}::mistake::{}", self.step.id, self.step.mistake[n].id);
+            }
         };
         format!("{}::{what}", self.step.id)
     }
@@ -102,18 +116,17 @@ pub fn plan(steps: &[Step], audience: Audience) -> Result<Vec<Job>> {
             for step in steps.iter().filter(|s| s.previous_fails) {
                 jobs.push(job(step, Variant::Previous, Expect::Differ, false));
             }
+            for step in steps {
+                for n in 0..step.mistake.len() {
+                    jobs.push(job(step, Variant::Mistake(n), Expect::Mistake(n), false));
+                }
+            }
         }
     }
     Ok(jobs)
 }
 
-/// The variants a plan builds.
-pub fn variants(jobs: &[Job]) -> Vec<Variant> {
-    let mut variants: Vec<Variant> = Vec::new();
-    for job in jobs {
-        if !variants.contains(&job.variant) {
-            variants.push(job.variant);
-        }
-    }
-    variants
+/// What a plan builds: each job's step in its variant.
+pub fn builds(jobs: &[Job]) -> Vec<(Step, Variant)> {
+    jobs.iter().map(|j| (j.step.clone(), j.variant)).collect()
 }

@@ -17,7 +17,7 @@ pub fn describe(outcome: &Outcome) -> String {
     let mut text = format!(
         "{status:<5} {:<10} {:<36} {}  {:>5.2} s{guest}",
         outcome.job.step.id,
-        outcome.job.label(),
+        outcome.job.describe(),
         outcome.accel.name(),
         outcome.seconds
     );
@@ -92,7 +92,7 @@ pub fn json(outcomes: &[Outcome]) -> String {
             serde_json::json!({
                 "step": o.job.step.id,
                 "variant": o.job.variant.name(),
-                "what": o.job.label(),
+                "what": o.job.describe(),
                 "passed": o.ok(),
                 "verdict": verdict_name(&o.verdict),
                 "matched_snapshot": o.matched,
@@ -100,14 +100,24 @@ pub fn json(outcomes: &[Outcome]) -> String {
                 "seconds": (o.seconds * 100.0).round() / 100.0,
                 "details": details(&o.verdict),
                 "diagnoses": diagnoses,
+                "points": if o.ok() { o.job.step.points } else { 0 },
+                "points_possible": o.job.step.points,
             })
         })
         .collect();
     let passed = outcomes.iter().filter(|o| o.ok()).count();
+    let points: u32 = outcomes
+        .iter()
+        .filter(|o| o.ok())
+        .map(|o| o.job.step.points)
+        .sum();
+    let possible: u32 = outcomes.iter().map(|o| o.job.step.points).sum();
     let (commit, author) = checkout();
     serde_json::to_string_pretty(&serde_json::json!({
         "passed": passed,
         "failed": outcomes.len() - passed,
+        "points": points,
+        "points_possible": possible,
         "commit": commit,
         "author": author,
         "runs": runs,

@@ -3,7 +3,7 @@
 //! the machine's (a VM that hung, a harness error), which is never blamed
 //! on the student.
 
-use crate::course::{Step, Variant};
+use crate::course::{Diagnosis, Step, Variant};
 use crate::lab::{Accel, End, Run};
 use crate::plan::{Expect, Job};
 use crate::{normalize, snapshots};
@@ -35,6 +35,8 @@ pub struct Outcome {
     pub matched: bool,
     pub transcript: String,
     pub verdict: Verdict,
+    /// How the VM ended (`None`: it never ran).
+    pub end: Option<End>,
     /// How a first boot ended when the VM was booted again.
     pub retried: Option<End>,
 }
@@ -54,17 +56,28 @@ impl Outcome {
             matched: false,
             transcript: String::new(),
             verdict: Verdict::Broken(why),
+            end: None,
             retried: None,
         }
     }
 }
 
+/// An exercise that does not compile: failed, with the compiler's first
+/// error, and never booted.
+pub fn unbuilt(job: Job, accel: Accel, error: &str) -> Outcome {
+    let mut outcome = Outcome::broken(job, accel, String::new());
+    outcome.verdict = Verdict::Fail {
+        details: format!("it does not compile; the compiler's first error:\n{error}"),
+        diagnoses: Vec::new(),
+    };
+    outcome
+}
+
 /// The manifest's diagnoses whose pattern the output matches.
-pub fn diagnose(step: &Step, transcript: &str) -> Vec<String> {
+pub fn diagnose<'a>(step: &'a Step, transcript: &str) -> Vec<&'a Diagnosis> {
     step.diagnosis
         .iter()
         .filter(|d| regex::Regex::new(&d.pattern).is_ok_and(|re| re.is_match(transcript)))
-        .map(|d| d.message.clone())
         .collect()
 }
 
@@ -81,6 +94,7 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
         matched: false,
         transcript: String::new(),
         verdict: Verdict::Pass,
+        end: Some(run.end.clone()),
         retried: run.retried.clone(),
         job,
     };
@@ -133,11 +147,35 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
             "the scenario did not end within {secs} s and was killed: does a program wait for something that never comes?\n"
         ));
     }
-    let diagnoses = match outcome.matched {
+    let found = match outcome.matched {
         true => Vec::new(),
         false => diagnose(step, &outcome.transcript),
     };
+    let diagnoses: Vec<String> = found.iter().map(|d| d.message.clone()).collect();
     outcome.verdict = match (outcome.job.expect, outcome.matched) {
+        (Expect::Mistake(n), false) => {
+            let mistake = &step.mistake[n];
+            match found.as_slice() {
+                [only] if only.id == mistake.diagnosis => Verdict::Pass,
+                _ => {
+                    let ids: Vec<&str> = found.iter().map(|d| d.id.as_str()).collect();
+                    Verdict::Fail {
+                        details: format!(
+                            "{details}the mistake '{}' must get the diagnosis '{}' and no other; it got: {}\n{}",
+                            mistake.id,
+                            mistake.diagnosis,
+                            if ids.is_empty() {
+                                "none".to_string()
+                            } else {
+                                ids.join(", ")
+                            },
+                            diff.unwrap_or_default()
+                        ),
+                        diagnoses,
+                    }
+                }
+            }
+        }
         (Expect::Match, true) if run.end == End::Done => Verdict::Pass,
         (Expect::Match, _) => Verdict::Fail {
             details: details + &diff.unwrap_or_default(),
@@ -152,11 +190,14 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
             ),
             diagnoses,
         },
-        (Expect::Differ | Expect::DifferWithDiagnosis, true) => Verdict::Fail {
-            details: "it matches the snapshot: the scenario does not test what this run leaves out"
-                .into(),
-            diagnoses,
-        },
+        (Expect::Differ | Expect::DifferWithDiagnosis | Expect::Mistake(_), true) => {
+            Verdict::Fail {
+                details:
+                    "it matches the snapshot: the scenario does not test what this run leaves out"
+                        .into(),
+                diagnoses,
+            }
+        }
     };
     outcome
 }

@@ -19,7 +19,7 @@ pub struct Formats<'a> {
 }
 
 /// `cargo xtask check [--exercises] [STEP…]`.
-pub fn check(ids: &[String], exercises: bool, formats: Formats) -> Result<ExitCode> {
+pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -> Result<ExitCode> {
     let say = Say { json: formats.json };
     // Everything that can be refused is refused before any VM boots.
     lab::check_environment()?;
@@ -37,7 +37,8 @@ pub fn check(ids: &[String], exercises: bool, formats: Formats) -> Result<ExitCo
     } else {
         Audience::Course
     };
-    let jobs = plan::plan(&steps, audience)?;
+    let once = plan::plan(&steps, audience)?;
+    let jobs: Vec<_> = std::iter::repeat_n(once, repeat).flatten().collect();
     let mut before_vms = 0;
     if !exercises {
         before_vms += drifted_exercises(&steps, say)?;
@@ -49,7 +50,7 @@ pub fn check(ids: &[String], exercises: bool, formats: Formats) -> Result<ExitCo
             }
         }
     }
-    let lab = Lab::prepare(course, &steps, &plan::variants(&jobs))?;
+    let lab = Lab::prepare(course, &plan::builds(&jobs))?;
     eprintln!(
         "running {} VM(s) under {}, {} at a time",
         jobs.len(),
@@ -67,6 +68,9 @@ pub fn check(ids: &[String], exercises: bool, formats: Formats) -> Result<ExitCo
             .context("writing the JUnit report")?;
     }
     summary(&outcomes, before_vms, started.elapsed().as_secs_f64(), say);
+    if repeat > 1 {
+        reliability(&outcomes, say);
+    }
     Ok(match (before_vms, status(&outcomes)) {
         (0, code) => code,
         _ => ExitCode::FAILURE,
@@ -80,8 +84,19 @@ fn summary(outcomes: &[Outcome], before_vms: usize, wall: f64, say: Say) {
         .filter(|o| matches!(o.verdict, crate::verdict::Verdict::Broken(_)))
         .count();
     let retried = outcomes.iter().filter(|o| o.retried.is_some()).count();
+    let mistakes: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| matches!(o.job.variant, crate::course::Variant::Mistake(_)))
+        .collect();
     let vm_seconds: f64 = outcomes.iter().map(|o| o.seconds).sum();
     let mut extra = Vec::new();
+    if !mistakes.is_empty() {
+        extra.push(format!(
+            "{} of {} known mistakes caught, each with its own diagnosis",
+            mistakes.iter().filter(|o| o.ok()).count(),
+            mistakes.len()
+        ));
+    }
     if broken > 0 {
         extra.push(format!("{broken} could not run"));
     }
@@ -100,6 +115,31 @@ fn summary(outcomes: &[Outcome], before_vms: usize, wall: f64, say: Say) {
         wall / outcomes.len().max(1) as f64,
         extra.iter().map(|e| format!("; {e}")).collect::<String>()
     ));
+}
+
+/// How the VMs ended, and how often one was booted again: the figures of
+/// `check --repeat`.
+fn reliability(outcomes: &[Outcome], say: Say) {
+    let mut ends: Vec<(String, usize)> = Vec::new();
+    let mut count = |key: String| match ends.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, n)) => *n += 1,
+        None => ends.push((key, 1)),
+    };
+    for o in outcomes {
+        let end = match (&o.end, &o.verdict) {
+            (_, crate::verdict::Verdict::Pass) => "passed".to_string(),
+            (None, _) => "never ran".to_string(),
+            (Some(end), _) => format!("failed: {end}"),
+        };
+        count(end);
+        if let Some(first) = &o.retried {
+            count(format!("booted twice, the first VM: {first}"));
+        }
+    }
+    say.line(&format!("reliability over {} VM runs:", outcomes.len()));
+    for (what, n) in ends {
+        say.line(&format!("  {n:>5}  {what}"));
+    }
 }
 
 /// Exercise files that differ from their solutions outside the TODO

@@ -37,9 +37,14 @@ impl Say {
 /// as soon as it ends; the outcomes in the jobs' order.
 pub fn run_jobs(lab: &Lab, jobs: &[Job], say: Say) -> Vec<Outcome> {
     lab::in_parallel(jobs, lab::parallelism(), |job| {
-        let run =
-            Lab::scenario(&job.step).and_then(|script| lab.boot(&job.step, job.variant, &script));
-        let outcome = verdict::judge(job.clone(), run, lab.accel);
+        let outcome = match lab.build_error(&job.step, job.variant) {
+            Some(error) => verdict::unbuilt(job.clone(), lab.accel, error),
+            None => {
+                let run = Lab::scenario(&job.step)
+                    .and_then(|script| lab.boot(&job.step, job.variant, &script));
+                verdict::judge(job.clone(), run, lab.accel)
+            }
+        };
         say.line(&report::describe(&outcome));
         outcome
     })

@@ -21,6 +21,7 @@ fn variant(solution: bool) -> Variant {
 
 /// `cargo xtask verify [STEP]`: the student's exercise in the VM.
 pub fn verify(id: Option<String>) -> Result<ExitCode> {
+    crate::lab::check_environment()?;
     let course = Course::load()?;
     let mut progress = Progress::load();
     let step = match id {
@@ -38,7 +39,7 @@ pub fn verify(id: Option<String>) -> Result<ExitCode> {
         step.id, step.title
     );
     let jobs = plan::plan(std::slice::from_ref(&step), Audience::Exercises)?;
-    let lab = Lab::prepare(course, std::slice::from_ref(&step), &plan::variants(&jobs))?;
+    let lab = Lab::prepare(course, &plan::builds(&jobs))?;
     let outcome = run_jobs(&lab, &jobs, Say { json: false })
         .pop()
         .expect("one job, one outcome");
@@ -77,10 +78,11 @@ pub fn verify(id: Option<String>) -> Result<ExitCode> {
 
 /// `cargo xtask run STEP [--solution] [-- CMD…]`.
 pub fn run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
+    crate::lab::check_environment()?;
     let course = Course::load()?;
     let step = course.find(id)?.clone();
     let variant = variant(solution);
-    let lab = Lab::prepare(course, std::slice::from_ref(&step), &[variant])?;
+    let lab = Lab::prepare(course, &[(step.clone(), variant)])?;
     let script = if args.is_empty() {
         Lab::scenario(&step)?
     } else {
@@ -94,6 +96,9 @@ pub fn run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
         1 => format!("leaked: {what}"),
         n => format!("leaked: {n} × {what}"),
     }));
+    if ends.is_empty() {
+        ends.push("no report from the VM".into());
+    }
     eprintln!(
         "[{} under {} in {:.2} s: {}]",
         step.id,
@@ -126,8 +131,10 @@ pub fn shell(id: Option<String>, solution: bool) -> Result<ExitCode> {
             .ok_or_else(|| anyhow::anyhow!("the course has no step"))?
             .clone(),
     };
+    crate::lab::check_environment()?;
+    crate::lab::require_terminal(&step)?;
     let variant = variant(solution);
-    let lab = Lab::prepare(course, std::slice::from_ref(&step), &[variant])?;
+    let lab = Lab::prepare(course, &[(step.clone(), variant)])?;
     eprintln!(
         "nslab VM shell ({}, {}s of step {}); `poweroff -f` or Ctrl-D leaves",
         lab.accel.name(),

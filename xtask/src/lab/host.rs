@@ -105,7 +105,7 @@ fn is_static(path: &Path) -> bool {
 }
 
 /// The kernel image named by `NSLAB_KERNEL`, checked before anything boots.
-fn kernel_from_env() -> Result<Option<PathBuf>> {
+pub fn kernel_from_env() -> Result<Option<PathBuf>> {
     let Some(value) = std::env::var_os("NSLAB_KERNEL") else {
         return Ok(None);
     };
@@ -395,15 +395,7 @@ fn fetch(needs: &[&Need], modules: &[String], complete: impl Fn(&Path) -> bool) 
         "the packages fetched ({}) do not have everything the VM needs",
         packages.join(" ")
     );
-    // Swap the new root in: the old one (if any) goes with the temp dir.
-    let old = staging.path().join(".old");
-    if root.exists() {
-        std::fs::rename(&root, &old).with_context(|| root.display().to_string())?;
-    }
-    let fresh = staging.keep();
-    std::fs::rename(&fresh, &root).with_context(|| root.display().to_string())?;
-    let _ = std::fs::remove_dir_all(root.join(".old"));
-    Ok(())
+    crate::replace_dir(&staging.keep(), &root)
 }
 
 /// A kernel image package (`linux-image-6.1.0-48-amd64`), not a

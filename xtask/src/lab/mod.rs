@@ -30,6 +30,9 @@ pub use vm::{Accel, End, Machine, Run};
 /// Shell functions every scenario can use (`run`, `note`, `start`...).
 const SCENARIO_LIB: &str = "tests/scenarios/lib.sh";
 
+/// Built binaries by cargo name.
+type Bins = HashMap<String, PathBuf>;
+
 /// Everything built once and shared by the VMs of one invocation.
 pub struct Lab {
     pub course: Course,
@@ -38,7 +41,10 @@ pub struct Lab {
     kernel: PathBuf,
     applets: Vec<String>,
     /// Built binaries by cargo name (`sem`, `sem-exercise`, `nslab-init`).
-    bins: HashMap<String, PathBuf>,
+    bins: Bins,
+    /// Exercises that did not compile: the compiler's first error, by
+    /// package. Each is graded as such; the others still run.
+    unbuilt: HashMap<String, String>,
 }
 
 /// Whether run directories are kept (`NSLAB_KEEP_RUNS=1`).
@@ -50,6 +56,7 @@ pub fn keep_runs() -> bool {
 /// error names the variable.
 pub fn check_environment() -> Result<()> {
     Accel::detect()?;
+    host::kernel_from_env()?;
     if let Ok(value) = std::env::var("NSLAB_KEEP_RUNS")
         && !matches!(value.as_str(), "" | "0" | "1")
     {
@@ -86,6 +93,26 @@ fn sweep_runs() {
     }
 }
 
+/// The run directories of this process that exist now: what the signal
+/// handler removes.
+static RUN_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn run_dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    RUN_DIRS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Remove every run directory of this process (unless runs are kept). The
+/// signal handler calls it once it has made [`vm::stopping`] true, so no
+/// new directory is made after it.
+fn remove_run_dirs() {
+    let dirs = run_dirs();
+    if !keep_runs() {
+        for dir in dirs.iter() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 /// A run's directory: removed when dropped, unless runs are kept.
 pub struct RunDir {
     dir: Option<tempfile::TempDir>,
@@ -93,6 +120,8 @@ pub struct RunDir {
 
 impl RunDir {
     fn new(step: &Step, variant: Variant) -> Result<RunDir> {
+        let mut registry = run_dirs();
+        anyhow::ensure!(!vm::stopping(), "interrupted");
         let runs = runs_dir();
         std::fs::create_dir_all(&runs).with_context(|| runs.display().to_string())?;
         let dir = tempfile::Builder::new()
@@ -104,6 +133,7 @@ impl RunDir {
             ))
             .tempdir_in(&runs)
             .with_context(|| runs.display().to_string())?;
+        registry.push(dir.path().to_path_buf());
         Ok(RunDir { dir: Some(dir) })
     }
 
@@ -114,9 +144,9 @@ impl RunDir {
 
 impl Drop for RunDir {
     fn drop(&mut self) {
-        if keep_runs()
-            && let Some(dir) = self.dir.take()
-        {
+        let Some(dir) = self.dir.take() else { return };
+        run_dirs().retain(|d| d != dir.path());
+        if keep_runs() {
             eprintln!("nslab: run directory kept: {}", dir.keep().display());
         }
     }
@@ -124,9 +154,9 @@ impl Drop for RunDir {
 
 impl Lab {
     /// Find or fetch the host tools, unpack the kernel, and build the
-    /// programs of `steps` in the `variants` asked for (plus the solutions of
+    /// programs of each step in the variant asked for (plus the solutions of
     /// every earlier step, which the scenarios use as tools).
-    pub fn prepare(course: Course, steps: &[Step], variants: &[Variant]) -> Result<Lab> {
+    pub fn prepare(course: Course, builds: &[(Step, Variant)]) -> Result<Lab> {
         check_environment()?;
         vm::install_signal_handler();
         sweep_runs();
@@ -137,18 +167,32 @@ impl Lab {
         let tools = host::ensure(&modules)?;
         let kernel = kernel::bootable(&tools)?;
         let applets = initramfs::busybox_applets(&tools.busybox)?;
+        // The course's own programs must compile; each exercise may not.
         let mut packages: Vec<String> = Vec::new();
-        for step in steps {
+        let mut exercises: Vec<String> = Vec::new();
+        let mut mistakes: Vec<String> = Vec::new();
+        for (step, variant) in builds {
             for earlier in course.before(&step.id) {
                 packages.push(earlier.package(Variant::Solution));
             }
-            for &variant in variants {
-                packages.push(step.package(variant));
-            }
+            let list = match variant {
+                Variant::Mistake(_) => &mut mistakes,
+                Variant::Exercise => &mut exercises,
+                Variant::Solution | Variant::Previous => &mut packages,
+            };
+            list.push(step.package(*variant));
         }
-        packages.sort();
-        packages.dedup();
-        let bins = guest::build(&packages)?;
+        for list in [&mut packages, &mut exercises, &mut mistakes] {
+            list.sort();
+            list.dedup();
+        }
+        let mut bins = guest::build(&packages)?;
+        let (built, unbuilt) = build_exercises(&exercises)?;
+        bins.extend(built);
+        if !mistakes.is_empty() {
+            crate::mistakes::write_all(&course)?;
+            bins.extend(guest::build_in(&crate::mistakes::manifest(), &mistakes)?);
+        }
         Ok(Lab {
             course,
             accel,
@@ -156,7 +200,14 @@ impl Lab {
             kernel,
             applets,
             bins,
+            unbuilt,
         })
+    }
+
+    /// The compiler's first error, when the variant of `step` did not
+    /// compile.
+    pub fn build_error(&self, step: &Step, variant: Variant) -> Option<&str> {
+        self.unbuilt.get(&step.package(variant)).map(String::as_str)
     }
 
     fn bin(&self, name: &str) -> Result<&Path> {
@@ -269,21 +320,60 @@ impl Lab {
         machine.run()
     }
 
-    /// An interactive VM with the step's programs on PATH. It needs a
-    /// terminal: QEMU's console passes no end-of-file, so without one the
-    /// shell would never end.
+    /// An interactive VM with the step's programs on PATH, on this
+    /// terminal.
     pub fn shell(&self, step: &Step, variant: Variant) -> Result<()> {
-        use std::io::IsTerminal;
-        if !std::io::stdin().is_terminal() {
-            bail!(
-                "cargo xtask shell needs a terminal, and standard input is not one; \
-                 to run a command without one: cargo xtask run {} -- COMMAND",
-                step.id
-            );
-        }
+        require_terminal(step)?;
         let dir = RunDir::new(step, variant)?;
         self.machine(step, variant, "", 0, &dir)?.interactive()
     }
+}
+
+/// Build the exercises: all at once, and when that fails one by one, so
+/// that one that does not compile keeps none of the others from running.
+fn build_exercises(packages: &[String]) -> Result<(Bins, HashMap<String, String>)> {
+    let manifest = root().join("Cargo.toml");
+    let mut unbuilt = HashMap::new();
+    if packages.is_empty() {
+        return Ok((HashMap::new(), unbuilt));
+    }
+    let all = guest::compile(&manifest, packages)?;
+    if all.success || packages.len() == 1 {
+        if !all.success {
+            unbuilt.insert(packages[0].clone(), first_error(&all.errors));
+        }
+        return Ok((all.bins, unbuilt));
+    }
+    let mut bins = HashMap::new();
+    for package in packages {
+        let one = guest::compile(&manifest, std::slice::from_ref(package))?;
+        if !one.success {
+            unbuilt.insert(package.clone(), first_error(&one.errors));
+        }
+        bins.extend(one.bins);
+    }
+    Ok((bins, unbuilt))
+}
+
+fn first_error(errors: &[String]) -> String {
+    errors
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "cargo build failed (see the messages above)".into())
+}
+
+/// `cargo xtask shell` needs a terminal: QEMU's console passes no
+/// end-of-file, so without one the shell would never end.
+pub fn require_terminal(step: &Step) -> Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "cargo xtask shell needs a terminal, and standard input is not one; \
+             to run a command without one: cargo xtask run {} -- COMMAND",
+            step.id
+        );
+    }
+    Ok(())
 }
 
 const PASSWD: &str =

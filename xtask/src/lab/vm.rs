@@ -170,36 +170,41 @@ impl Run {
     }
 }
 
-/// The QEMUs running now, with their run directories: what the signal
-/// handler kills and removes.
-static RUNNING: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
+/// The QEMUs running now (their PIDs): what the signal handler kills.
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
-fn running() -> std::sync::MutexGuard<'static, Vec<(u32, PathBuf)>> {
+fn running() -> std::sync::MutexGuard<'static, Vec<u32>> {
     RUNNING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// On SIGINT, SIGTERM or SIGHUP: kill every VM, remove their directories,
-/// and exit 130 (the shell's code for an interrupted command).
+/// Set once a signal asked us to stop: no VM starts after it.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub(super) fn stopping() -> bool {
+    STOPPING.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: start no VM, kill every running one, remove
+/// every run directory, and leave at once with status 130 (the shell's code
+/// for an interrupted command), running no destructor alongside the
+/// threads that are still at work.
 pub fn install_signal_handler() {
     let _ = ctrlc::set_handler(|| {
-        let vms = std::mem::take(&mut *running());
-        for (pid, _) in &vms {
+        STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+        let vms = running().clone();
+        for pid in &vms {
             let _ = nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(*pid as i32),
                 nix::sys::signal::Signal::SIGKILL,
             );
         }
-        for (pid, dir) in &vms {
-            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(*pid as i32), None);
-            if !super::keep_runs() {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-        }
+        super::remove_run_dirs();
         eprintln!(
             "\nxtask: interrupted; {} VM(s) stopped and cleaned up",
             vms.len()
         );
-        std::process::exit(130);
+        // SAFETY: _exit ends the process at once; nothing runs after it.
+        unsafe { libc::_exit(130) };
     });
 }
 
@@ -379,13 +384,16 @@ impl Machine {
         // guest that hangs on top of it.
         let limit = Duration::from_secs(self.timeout) + self.boot_limit() + Duration::from_secs(10);
         let started = Instant::now();
+        let mut registry = running();
+        anyhow::ensure!(!stopping(), "interrupted");
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .with_context(|| format!("cannot start {}", self.tools.qemu.display()))?;
-        running().push((child.id(), self.out_dir.clone()));
+        registry.push(child.id());
+        drop(registry);
         let console = self.out_dir.join(Port::Console.name());
         let mut booted = false;
         let waited = loop {
@@ -411,7 +419,7 @@ impl Machine {
             let _ = child.kill();
             let _ = child.wait();
         }
-        running().retain(|(pid, _)| *pid != child.id());
+        running().retain(|pid| *pid != child.id());
         let seconds = started.elapsed().as_secs_f64();
         let mut qemu_stderr = String::new();
         if let Some(mut err) = child.stderr.take() {
@@ -470,13 +478,15 @@ impl Machine {
     pub fn interactive(&self) -> Result<()> {
         std::fs::create_dir_all(&self.out_dir)
             .with_context(|| self.out_dir.display().to_string())?;
+        let mut registry = running();
         let mut child = self
             .qemu(true)
             .spawn()
             .with_context(|| format!("cannot start {}", self.tools.qemu.display()))?;
-        running().push((child.id(), self.out_dir.clone()));
+        registry.push(child.id());
+        drop(registry);
         let status = child.wait().context("waiting for QEMU")?;
-        running().retain(|(pid, _)| *pid != child.id());
+        running().retain(|pid| *pid != child.id());
         match (status.code(), status.signal()) {
             (Some(QEMU_EXIT_DONE) | Some(0), _) => Ok(()),
             (_, Some(sig)) => anyhow::bail!("QEMU was killed by signal {sig}"),
