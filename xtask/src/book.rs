@@ -203,6 +203,19 @@ fn check_sources(course: &Course) -> Result<Vec<String>> {
             }
         }
     }
+    let all_text: String = markdown_files(&src)
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .collect();
+    for demo in &course.demos {
+        let directive = format!("{{{{#nslab transcript {}}}}}", demo.id);
+        if !all_text.contains(&directive) {
+            problems.push(format!(
+                "no chapter shows the demonstration {} ({directive})",
+                demo.id
+            ));
+        }
+    }
     for file in markdown_files(&src) {
         let text = read(&file)?;
         for target in relative_links(&text) {

@@ -1,4 +1,6 @@
-//! The course manifest, `course.toml`: the list of steps in order.
+//! The course manifest, `course.toml`: the list of steps in order, and the
+//! demonstrations (`[[demo]]`: scenarios with a reviewed transcript but no
+//! exercise, such as the kernel part's).
 
 use crate::root;
 use anyhow::{Context, Result, bail};
@@ -8,6 +10,54 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct Course {
     pub step: Vec<Step>,
+    /// The demonstrations, as steps without programs of their own (see
+    /// [`Demo`]).
+    #[serde(default, rename = "demo", deserialize_with = "demos")]
+    pub demos: Vec<Step>,
+}
+
+/// A demonstration: a scenario run with every step's solution as tools,
+/// whose transcript is reviewed and shown in the book like a step's, with
+/// nothing for the student to write.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Demo {
+    id: String,
+    title: String,
+    scenario: String,
+    #[serde(default)]
+    modules: Vec<String>,
+    #[serde(default)]
+    rootfs: bool,
+    #[serde(default)]
+    host_tools: Vec<String>,
+    #[serde(default = "default_timeout")]
+    timeout: u64,
+}
+
+fn demos<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<Step>, D::Error> {
+    let demos: Vec<Demo> = Vec::deserialize(d)?;
+    Ok(demos
+        .into_iter()
+        .map(|demo| Step {
+            id: demo.id,
+            title: demo.title,
+            teaches: String::new(),
+            bins: Vec::new(),
+            scenario: demo.scenario,
+            modules: demo.modules,
+            rootfs: demo.rootfs,
+            host_tools: demo.host_tools,
+            timeout: demo.timeout,
+            minutes: 0,
+            points: 0,
+            hints: Vec::new(),
+            diagnosis: Vec::new(),
+            mistake: Vec::new(),
+            previous_fails: false,
+            demo: true,
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -51,6 +101,9 @@ pub struct Step {
     /// what the step adds (only where the programs are comparable).
     #[serde(default)]
     pub previous_fails: bool,
+    /// A demonstration, not a step (set from `[[demo]]`).
+    #[serde(skip)]
+    pub demo: bool,
 }
 
 /// A likely mistake, recognised in the normalised transcript of a run that
@@ -151,7 +204,7 @@ impl Course {
         let path = root().join("course.toml");
         let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
         let course: Course = toml::from_str(&text).context("course.toml")?;
-        if let Some(id) = twice(course.step.iter().map(|s| s.id.as_str())) {
+        if let Some(id) = twice(course.all().map(|s| s.id.as_str())) {
             bail!("course.toml: step '{id}' is listed twice");
         }
         for step in &course.step {
@@ -179,29 +232,49 @@ impl Course {
         Ok(course)
     }
 
+    /// A step, or a demonstration, by id.
     pub fn find(&self, id: &str) -> Result<&Step> {
-        self.step.iter().find(|s| s.id == id).with_context(|| {
-            let ids: Vec<&str> = self.step.iter().map(|s| s.id.as_str()).collect();
+        self.all().find(|s| s.id == id).with_context(|| {
+            let ids: Vec<&str> = self.all().map(|s| s.id.as_str()).collect();
             format!("no step '{id}' (the steps are: {})", ids.join(", "))
         })
     }
 
-    /// The steps named, in course order; all of them when none is named.
+    /// A step with an exercise, by id (a demonstration has none).
+    pub fn exercise_step(&self, id: &str) -> Result<&Step> {
+        let step = self.find(id)?;
+        if step.demo {
+            bail!("{id} is a demonstration, with no exercise: `cargo xtask run {id}` shows it");
+        }
+        Ok(step)
+    }
+
+    /// The steps, then the demonstrations.
+    pub fn all(&self) -> impl Iterator<Item = &Step> {
+        self.step.iter().chain(&self.demos)
+    }
+
+    /// The steps and demonstrations named, in course order; all of them
+    /// when none is named.
     pub fn select(&self, ids: &[String]) -> Result<Vec<Step>> {
         for id in ids {
             self.find(id)?;
         }
         Ok(self
-            .step
-            .iter()
+            .all()
             .filter(|s| ids.is_empty() || ids.contains(&s.id))
             .cloned()
             .collect())
     }
 
-    /// The steps before `id`: their solutions are tools in `id`'s VM.
+    /// The steps before `id`: their solutions are tools in `id`'s VM. A
+    /// demonstration has every step before it.
     pub fn before(&self, id: &str) -> &[Step] {
-        let at = self.step.iter().position(|s| s.id == id).unwrap_or(0);
+        let at = match self.step.iter().position(|s| s.id == id) {
+            Some(at) => at,
+            None if self.demos.iter().any(|d| d.id == id) => self.step.len(),
+            None => 0,
+        };
         &self.step[..at]
     }
 }

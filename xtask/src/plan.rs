@@ -34,6 +34,9 @@ pub struct Job {
 impl Job {
     /// How a person calls this run, in one line of the check.
     pub fn label(&self) -> &'static str {
+        if self.step.demo {
+            return "demonstration";
+        }
         match (self.variant, self.expect, self.students) {
             (Variant::Solution, _, _) => "solution",
             (Variant::Exercise, _, true) => "your exercise",
@@ -54,6 +57,9 @@ impl Job {
 
     /// The name of its test in `tests/tests/vm.rs`.
     pub fn test_name(&self) -> String {
+        if self.step.demo {
+            return format!("{}::demonstration", self.step.id);
+        }
         let what = match (self.variant, self.expect) {
             (Variant::Solution, _) => "solution",
             (Variant::Exercise, Expect::Match) => "exercise",
@@ -97,6 +103,7 @@ pub fn plan(steps: &[Step], audience: Audience) -> Result<Vec<Job>> {
         expect,
         students,
     };
+    let (demos, steps): (Vec<&Step>, Vec<&Step>) = steps.iter().partition(|s| s.demo);
     match audience {
         Audience::Exercises => {
             for step in steps {
@@ -104,10 +111,10 @@ pub fn plan(steps: &[Step], audience: Audience) -> Result<Vec<Job>> {
             }
         }
         Audience::Course => {
-            for step in steps {
+            for step in &steps {
                 jobs.push(job(step, Variant::Solution, Expect::Match, false));
             }
-            for step in steps {
+            for step in &steps {
                 jobs.push(match exercise_changed(step)? {
                     true => job(step, Variant::Exercise, Expect::Match, true),
                     false => job(step, Variant::Exercise, Expect::DifferWithDiagnosis, false),
@@ -116,10 +123,13 @@ pub fn plan(steps: &[Step], audience: Audience) -> Result<Vec<Job>> {
             for step in steps.iter().filter(|s| s.previous_fails) {
                 jobs.push(job(step, Variant::Previous, Expect::Differ, false));
             }
-            for step in steps {
+            for step in &steps {
                 for n in 0..step.mistake.len() {
                     jobs.push(job(step, Variant::Mistake(n), Expect::Mistake(n), false));
                 }
+            }
+            for demo in demos {
+                jobs.push(job(demo, Variant::Solution, Expect::Match, false));
             }
         }
     }

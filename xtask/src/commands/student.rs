@@ -23,7 +23,7 @@ fn variant(solution: bool) -> Variant {
 fn current_step(course: &Course, id: Option<&str>) -> Result<Option<Step>> {
     let progress = Progress::load();
     Ok(match id {
-        Some(id) => Some(course.find(id)?.clone()),
+        Some(id) => Some(course.exercise_step(id)?.clone()),
         None => course
             .step
             .iter()
@@ -216,7 +216,7 @@ pub fn shell(id: Option<String>, solution: bool) -> Result<ExitCode> {
 /// `cargo xtask hint STEP`: one more hint at each call.
 pub fn hint(id: &str) -> Result<ExitCode> {
     let course = Course::load()?;
-    let step = course.find(id)?;
+    let step = course.exercise_step(id)?;
     let mut progress = Progress::load();
     let shown = progress.hints.get(id).copied().unwrap_or(0);
     let now = (shown + 1).min(step.hints.len());
@@ -279,7 +279,7 @@ pub fn progress() -> Result<ExitCode> {
 /// `cargo xtask reset STEP [--yes]`: the exercise as it was at the start.
 pub fn reset(id: &str, yes: bool) -> Result<ExitCode> {
     let course = Course::load()?;
-    let step: &Step = course.find(id)?;
+    let step: &Step = course.exercise_step(id)?;
     let changed: Vec<_> = exercise::derive_step(step)?
         .into_iter()
         .filter(|f| f.state() != State::Untouched)

@@ -161,7 +161,7 @@ impl Lab {
         vm::install_signal_handler();
         sweep_runs();
         let accel = Accel::detect()?;
-        let mut modules: Vec<String> = course.step.iter().flat_map(|s| s.modules.clone()).collect();
+        let mut modules: Vec<String> = course.all().flat_map(|s| s.modules.clone()).collect();
         modules.sort();
         modules.dedup();
         let tools = host::ensure(&modules)?;
@@ -174,6 +174,9 @@ impl Lab {
         for (step, variant) in builds {
             for earlier in course.before(&step.id) {
                 packages.push(earlier.package(Variant::Solution));
+            }
+            if step.demo {
+                continue;
             }
             let list = match variant {
                 Variant::Mistake(_) => &mut mistakes,
