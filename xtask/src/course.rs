@@ -10,8 +10,8 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct Course {
     pub step: Vec<Step>,
-    /// The demonstrations, as steps without programs of their own (see
-    /// [`Demo`]).
+    /// The demonstrations (`[[demo]]`), as steps without programs of their
+    /// own.
     #[serde(default, rename = "demo", deserialize_with = "demos")]
     pub demos: Vec<Step>,
 }
