@@ -14,6 +14,9 @@ note "All types, in idns order; the initial namespaces have fixed inode numbers"
 run 'idns $$'
 kill -KILL $other; wait $other 2> /dev/null
 
+note "Only who may read a process's memory map may stat its /proc/PID/ns: EACCES"
+run 'su -s /bin/sh -c "cmpns $$ $$" nobody'
+
 note "Bad input: one line, and exit status 2 for cmpns, 1 for idns"
 run 'cmpns $$'
 run 'cmpns $$ 12x'

@@ -20,6 +20,10 @@ note "The VM's /proc and mount table are unchanged afterwards"
 run 'grep -c "^proc /proc proc" /proc/mounts'
 run 'grep -c rootfs/proc /proc/mounts'
 
+note 'chroot leaves the working directory where it was; chdir("/") brings it inside,'
+echo "# where .. leads nowhere further: here from /tmp, .. is the root filesystem's /"
+run '(cd /tmp && container --rootfs /rootfs ls ..)'
+
 note "A command that fails inside: the parent reports it and fails too"
 run 'container --rootfs /rootfs /bin/sh -c "exit 3"'
 

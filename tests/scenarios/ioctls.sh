@@ -18,7 +18,7 @@ note "A child pid namespace's parent is the caller's pid namespace"
 start parent 'clonens pid'
 child=$(sed -n 's/^Created process \([0-9]*\) .*/\1/p' /tmp/parent.out)
 run 'parentns $child pid'
-run 'kill -KILL $child; wait $parent'
+finish parent 'kill -KILL $child'
 
 note "NS_GET_OWNER_UID: who created the user namespace (as a uid of ours)"
 run 'userns $$'

@@ -15,6 +15,16 @@
 #                        until the process has exec'd COMM; its PID is in $NAME
 #   stop NAME SIG        sends SIG to NAME, waits for it, prints the rest of
 #                        its output and "[exit N]" when N is not 0
+#   finish NAME 'CMD'    prints "$ CMD; wait $NAME", runs CMD (which ends NAME),
+#                        waits for NAME, prints the rest of its output (what it
+#                        wrote after its first line, errors included) and
+#                        "[exit N]" when N is not 0
+#   try 'CMD' 'REGEX'    like run, for a program that should fail at once but,
+#                        when wrong, may go on and wait for a signal: should
+#                        its first line match REGEX, it gets SIGTERM
+#
+# None of them sleeps for a while: each waits for the event itself (a line,
+# an exec, an exit), so that a transcript never depends on timing.
 
 run() {
     echo "\$ $1"
@@ -54,13 +64,37 @@ spawn() {
     await "[ \"\$(cat /proc/$!/comm 2>/dev/null)\" = $2 ]"
 }
 
-stop() {
+# (busybox sh reports a job killed by a signal on stderr: not ours)
+reap() {
     eval "pid=\$$1"
-    kill -"$2" "$pid"
-    # (busybox sh reports a job killed by a signal on stderr: not ours)
     { wait "$pid"; } 2> /dev/null
     status=$?
     [ -f "/tmp/$1.out" ] && tail -n +2 "/tmp/$1.out"
+    [ "$status" -eq 0 ] || echo "[exit $status]"
+    return 0
+}
+
+stop() {
+    eval "kill -$2 \$$1"
+    reap "$1"
+}
+
+finish() {
+    echo "\$ $2; wait \$$1"
+    eval "$2" 2>&1
+    reap "$1"
+}
+
+try() {
+    echo "\$ $1"
+    rm -f /tmp/try.out
+    eval "exec $1" > /tmp/try.out 2>&1 &
+    pid=$!
+    await "[ -s /tmp/try.out ] || ! kill -0 $pid 2>/dev/null"
+    head -n 1 /tmp/try.out | grep -q "$2" && kill -TERM $pid
+    { wait "$pid"; } 2> /dev/null
+    status=$?
+    cat /tmp/try.out
     [ "$status" -eq 0 ] || echo "[exit $status]"
     return 0
 }

@@ -15,6 +15,17 @@ note "The program's raw wait status: exit 3 is 768 (0x300), a failed exec 256 (0
 run 'execns $child:uts /bin/sh -c "exit 3"'
 run 'execns $child:uts /nonexistent'
 
+note "setns() checks the type: here /proc/PID/ns/uts is the child's ipc namespace,"
+echo "# bound over it in a mount namespace of our own; setns(CLONE_NEWUTS) refuses it"
+cat > /tmp/swap <<'SCRIPT'
+mkdir -p /tmp/fake/ns && touch /tmp/fake/ns/uts
+mount --bind /proc/$1/ns/ipc /tmp/fake/ns/uts
+mount --rbind /tmp/fake /proc/$1
+exec execns $1:uts /bin/readlink /proc/self/ns/ipc
+SCRIPT
+run 'cat /tmp/swap'
+run 'unshare -m sh /tmp/swap $child'
+
 note "The same namespace as ours is skipped: nothing to enter"
 run 'execns $$:uts:net /bin/true'
 
@@ -23,4 +34,4 @@ run 'execns'
 run 'execns $child:uts:bogus'
 run 'execns x:uts'
 run 'execns 99999'
-run 'kill -KILL $child; wait $parent'
+finish parent 'kill -KILL $child'

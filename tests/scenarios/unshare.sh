@@ -3,6 +3,9 @@
 note "A new pid namespace: the child forked after unshare() is its PID 1"
 run 'shns pid -- /bin/sh -c "echo \$\$"'
 
+note "A new time namespace is for the children too: shns itself stays in the VM's"
+run 'shns time -- /bin/sh -c "readlink /proc/\$PPID/ns/time; readlink /proc/self/ns/time"'
+
 note "A new uts namespace: a hostname set inside does not leak out"
 run 'shns uts -- /bin/sh -c "hostname inside; hostname"'
 run 'hostname'

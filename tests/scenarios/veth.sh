@@ -2,7 +2,38 @@
 # VM by a veth pair (veth0 here, 10.0.0.13; veth1 inside, 10.0.0.15).
 cd /
 
+# netcontainer's ip(8) is this script: `ip link add ... netns PID` waits until
+# the child PID is blocked reading a pipe whose write end its parent (the
+# caller) holds, or has ended. The child of a correct netcontainer gets
+# there at once; one that does not wait for its parent is then caught every
+# time, not only when it happens to be fast.
+mkdir -p /tmp/gate
+cat > /tmp/gate/ip <<'SCRIPT'
+#!/bin/sh
+waiting() {
+    [ -e /proc/$1 ] || return 1
+    grep -qs '^State:.Z' /proc/$1/status && return 1
+    set -- $1 $(cat /proc/$1/syscall 2>/dev/null)
+    [ "$2" = 0 ] || return 0
+    pipe=$(readlink /proc/$1/fd/$(($3)))
+    case "$pipe" in pipe:*) ;; *) return 0 ;; esac
+    for fd in /proc/$PPID/fd/*; do
+        [ "$(readlink $fd)" = "$pipe" ] && return 1
+    done
+    return 0
+}
+case " $* " in
+*" netns "*)
+    for pid; do :; done
+    while waiting $pid; do usleep 10000; done ;;
+esac
+exec /bin/ip "$@"
+SCRIPT
+chmod +x /tmp/gate/ip
+export PATH=/tmp/gate:$PATH
+
 note "Inside: lo and veth1 are up, veth1 has its address; nothing else"
+echo "# (here ip link add waits until the child is blocked on the pipe: see veth.sh)"
 # (operstate and carrier settle asynchronously, so the transcript shows
 # what the pipe guarantees: the interfaces that are up, and the addresses)
 cat > /rootfs/show-net <<'SCRIPT'
@@ -17,15 +48,16 @@ run 'netcontainer --rootfs /rootfs ping -c 3 10.0.0.13'
 
 note "While a container runs, the VM has veth0, addressed and up"
 start box 'netcontainer --rootfs /rootfs sleep 1000'
-await '/bin/ip -brief link show up veth0 2>/dev/null | grep -q veth0 || ! kill -0 $box' 10
+child=$(sed -n 's/^netcontainer: PID of child created by clone() is \([0-9]*\)/\1/p' /tmp/box.out)
+# (the child execs sleep once its parent is done with the network)
+await '[ "$(cat /proc/$child/comm 2>/dev/null)" = sleep ] || ! kill -0 $box 2>/dev/null'
 run '/bin/ip -brief link show up type veth | cut -d" " -f1'
 run '/bin/ip -brief -4 addr show veth0 | awk "{print \$1, \$3}"'
 run 'ping -c 1 -W 2 10.0.0.15 | grep -c "1 packets received"'
 
 note "Its network namespace differs from the VM's; the others as in the container step"
-child=$(sed -n 's/^netcontainer: PID of child created by clone() is \([0-9]*\)/\1/p' /tmp/box.out)
 run 'cmpns $$ $child'
-run 'kill -KILL ${child:-$box}; wait $box'
+finish box 'kill -KILL ${child:-$box}'
 
 note "Afterwards, no veth is left in the VM"
 run '/bin/ip -brief link show type veth | wc -l'
