@@ -18,7 +18,7 @@ await '! grep -qs "^ShdPnd:.*[1-9a-f]" /proc/$child/status'
 run 'grep State /proc/$child/status'
 finish parent 'kill -KILL $child'
 
-note "All eight types: the time namespace comes from unshare() in the parent"
+note "All eight types: with time, clonens makes the child with clone3(2), which takes CLONE_NEWTIME"
 start parent 'clonens cgroup ipc mnt net pid time user uts'
 child=$(child_of parent)
 run 'cmpns $$ $child'
