@@ -8,7 +8,26 @@ use xtask::course::Course;
 fn the_book_builds_without_warnings_or_broken_links() {
     let course = Course::load().unwrap();
     if let Err(problems) = xtask::book::build(&course) {
-        panic!("{problems}");
+        panic!("{problems:#}");
+    }
+    // Code pasted from a hint must compile: no typographic quotes in the
+    // rendered chapters (smart punctuation is off), and every hint's code
+    // in backticks renders as <code>.
+    for step in &course.step {
+        let page = xtask::root().join(format!("book/build/steps/{}.html", step.id));
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(
+            !html.contains('\u{201c}') && !html.contains('\u{201d}'),
+            "{}: typographic quotes in the rendered page",
+            page.display()
+        );
+        for hint in &step.hints {
+            assert!(
+                hint.contains('`'),
+                "step {}: a hint with no code in backticks: {hint}",
+                step.id
+            );
+        }
     }
 }
 
