@@ -134,18 +134,12 @@ fn cargo_toml(step: &Step, n: usize, workspace: &toml::Table) -> Result<String> 
         }
     }
     if let Some(bins) = manifest.get_mut("bin").and_then(|b| b.as_array_mut()) {
-        for bin in bins {
+        for bin in bins.iter_mut().filter_map(|b| b.as_table_mut()) {
             let name = bin.get("name").and_then(|n| n.as_str()).unwrap_or_default();
             let renamed = name.replace("-exercise", &format!("-mistake-{n}"));
-            bin.as_table_mut()
-                .map(|t| t.insert("name".into(), renamed.into()));
-            let src = bin
-                .get("path")
-                .and_then(|p| p.as_str())
-                .unwrap_or("src/main.rs");
-            let src = src.to_string();
-            bin.as_table_mut()
-                .map(|t| t.insert("path".into(), src.into()));
+            bin.insert("name".into(), renamed.into());
+            // Without autobins a binary needs its path.
+            bin.entry("path").or_insert_with(|| "src/main.rs".into());
         }
     }
     if let Some(lib) = manifest.get_mut("lib").and_then(|l| l.as_table_mut()) {

@@ -62,12 +62,18 @@ pub fn transcript(run: &crate::lab::Run) -> String {
         parts.push(format!("[scenario ended: {end}]"));
     }
     for (what, count) in report.leaks() {
-        parts.push(match count {
-            1 => format!("[leaked: {what}]"),
-            n => format!("[leaked: {} × {what}]", thousands(n)),
-        });
+        parts.push(format!("[{}]", leak(what, count)));
     }
     Normalizer::new(first_pid).apply(&parts.join("\n"))
+}
+
+/// What a run left behind, for a person: `leaked: process sem`, or
+/// `leaked: 1,497 × process sem`.
+pub fn leak(what: &str, count: usize) -> String {
+    match count {
+        1 => format!("leaked: {what}"),
+        n => format!("leaked: {} × {what}", thousands(n)),
+    }
 }
 
 /// 1497 → "1,497".

@@ -33,7 +33,7 @@ pub struct Job {
 
 impl Job {
     /// How a person calls this run, in one line of the check.
-    pub fn label(&self) -> &'static str {
+    fn label(&self) -> &'static str {
         if self.step.demo {
             return "demonstration";
         }

@@ -33,7 +33,6 @@ pub struct Outcome {
     pub guest_times: Option<(f64, f64)>,
     /// Whether the transcript equals the reviewed one.
     pub matched: bool,
-    pub transcript: String,
     pub verdict: Verdict,
     /// How the VM ended (`None`: it never ran).
     pub end: Option<End>,
@@ -54,7 +53,6 @@ impl Outcome {
             seconds: 0.0,
             guest_times: None,
             matched: false,
-            transcript: String::new(),
             verdict: Verdict::Broken(why),
             end: None,
             retried: None,
@@ -92,7 +90,6 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
         seconds: run.seconds,
         guest_times: run.report.guest_times(),
         matched: false,
-        transcript: String::new(),
         verdict: Verdict::Pass,
         end: Some(run.end.clone()),
         retried: run.retried.clone(),
@@ -114,7 +111,7 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
         ));
         return outcome;
     }
-    outcome.transcript = normalize::transcript(&run);
+    let transcript = normalize::transcript(&run);
     let expected = match snapshots::read(&step.id) {
         Ok(Some(expected)) => expected,
         Ok(None) if outcome.job.variant == Variant::Solution => String::new(),
@@ -131,12 +128,12 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
             return outcome;
         }
     };
-    let diff = snapshots::diff(&expected, &outcome.transcript);
+    let diff = snapshots::diff(&expected, &transcript);
     outcome.matched = diff.is_none();
     // The solution goes through insta, which shows its own diff and
     // proposes the new snapshot for review.
     if outcome.job.variant == Variant::Solution {
-        outcome.matched = snapshots::assert_matches(step, &outcome.transcript);
+        outcome.matched = snapshots::assert_matches(step, &transcript);
     }
     let mut details = String::new();
     if run.end != End::Done {
@@ -149,7 +146,7 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
     }
     let found = match outcome.matched {
         true => Vec::new(),
-        false => diagnose(step, &outcome.transcript),
+        false => diagnose(step, &transcript),
     };
     let diagnoses: Vec<String> = found.iter().map(|d| d.message.clone()).collect();
     outcome.verdict = match (outcome.job.expect, outcome.matched) {

@@ -160,10 +160,11 @@ pub fn run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
     print!("{}", run.stdout);
     eprint!("{}", run.stderr);
     let mut ends: Vec<String> = run.report.end().iter().map(|e| e.to_string()).collect();
-    ends.extend(run.report.leaks().map(|(what, n)| match n {
-        1 => format!("leaked: {what}"),
-        n => format!("leaked: {n} × {what}"),
-    }));
+    ends.extend(
+        run.report
+            .leaks()
+            .map(|(what, n)| crate::normalize::leak(what, n)),
+    );
     if ends.is_empty() {
         ends.push("no report from the VM".into());
     }

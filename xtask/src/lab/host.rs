@@ -36,6 +36,8 @@ pub struct Tools {
     pub modules: PathBuf,
     pub busybox: PathBuf,
     pub xz: PathBuf,
+    /// iproute2's `ip`, which the network steps carry into the VM.
+    pub ip: PathBuf,
     /// `LD_LIBRARY_PATH` for fetched programs (and for `ldd` on them).
     pub library_path: Option<OsString>,
     /// The root that fetched programs live under, stripped from their
@@ -86,6 +88,14 @@ const KERNEL: Need = Need {
 };
 
 impl Need {
+    /// Whether `root` has it: the kernel by its own rule, the others by path.
+    fn present_in(&self, root: &Path) -> bool {
+        match self.package == KERNEL.package {
+            true => newest_vmlinuz(root).is_some(),
+            false => self.find_in(root).is_some(),
+        }
+    }
+
     fn find_in(&self, root: &Path) -> Option<PathBuf> {
         self.paths
             .iter()
@@ -208,12 +218,7 @@ pub fn ensure(modules: &[String]) -> Result<Tools> {
     if !host_kernel {
         lacking.push(&KERNEL);
     }
-    let complete = |root: &Path| {
-        lacking.iter().all(|need| match need.package {
-            "linux-image-amd64" => newest_vmlinuz(root).is_some(),
-            _ => need.find_in(root).is_some(),
-        })
-    };
+    let complete = |root: &Path| lacking.iter().all(|need| need.present_in(root));
     if !complete(&fetched) {
         fetch(&lacking, modules, complete)?;
     }
@@ -228,6 +233,7 @@ pub fn ensure(modules: &[String]) -> Result<Tools> {
     let (qemu, qemu_fetched) = get(&QEMU)?;
     let (busybox, _) = get(&BUSYBOX)?;
     let (xz, _) = get(&XZ)?;
+    let (ip, _) = get(&IP)?;
     let (vmlinuz, modules_dir) =
         find_kernel(&fetched)?.context("no kernel image, even after fetching linux-image-amd64")?;
     let fetched = (!lacking.is_empty()).then_some(fetched);
@@ -244,6 +250,7 @@ pub fn ensure(modules: &[String]) -> Result<Tools> {
         modules: modules_dir,
         busybox,
         xz,
+        ip,
         library_path: fetched.as_ref().map(|root| {
             std::env::join_paths(
                 ["usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu"]
@@ -261,10 +268,7 @@ impl Tools {
     /// other by its absolute host path.
     pub fn program(&self, name: &str) -> Result<PathBuf> {
         if name == "ip" {
-            return IP
-                .find_in(Path::new("/"))
-                .or_else(|| IP.find_in(&fetched_root()))
-                .context("iproute2's ip is missing");
+            return Ok(self.ip.clone());
         }
         let path = PathBuf::from(name);
         anyhow::ensure!(path.is_file(), "{name}: no such program on this machine");

@@ -53,16 +53,16 @@ pub fn keep_runs() -> bool {
 }
 
 /// Check the `NSLAB_*` variables before anything is built or booted: each
-/// error names the variable.
-pub fn check_environment() -> Result<()> {
-    Accel::detect()?;
+/// error names the variable. Gives the accelerator the VMs will use.
+pub fn check_environment() -> Result<Accel> {
+    let accel = Accel::detect()?;
     host::kernel_from_env()?;
     if let Ok(value) = std::env::var("NSLAB_KEEP_RUNS")
         && !matches!(value.as_str(), "" | "0" | "1")
     {
         bail!("NSLAB_KEEP_RUNS must be 1 (keep the VMs' run directories) or 0, not '{value}'");
     }
-    Ok(())
+    Ok(accel)
 }
 
 pub fn on_path(program: &str) -> bool {
@@ -157,10 +157,9 @@ impl Lab {
     /// programs of each step in the variant asked for (plus the solutions of
     /// every earlier step, which the scenarios use as tools).
     pub fn prepare(course: Course, builds: &[(Step, Variant)]) -> Result<Lab> {
-        check_environment()?;
+        let accel = check_environment()?;
         vm::install_signal_handler();
         sweep_runs();
-        let accel = Accel::detect()?;
         let mut modules: Vec<String> = course.all().flat_map(|s| s.modules.clone()).collect();
         modules.sort();
         modules.dedup();
