@@ -203,27 +203,27 @@ fn check_sources(course: &Course) -> Result<Vec<String>> {
             }
         }
     }
-    let all_text: String = markdown_files(&src)
-        .iter()
-        .filter_map(|f| std::fs::read_to_string(f).ok())
-        .collect();
+    let mut pages = Vec::new();
+    for file in markdown_files(&src) {
+        let text = read(&file)?;
+        pages.push((file, text));
+    }
     for demo in &course.demos {
         let directive = format!("{{{{#nslab transcript {}}}}}", demo.id);
-        if !all_text.contains(&directive) {
+        if !pages.iter().any(|(_, text)| text.contains(&directive)) {
             problems.push(format!(
                 "no chapter shows the demonstration {} ({directive})",
                 demo.id
             ));
         }
     }
-    for file in markdown_files(&src) {
-        let text = read(&file)?;
-        for target in relative_links(&text) {
+    for (file, text) in &pages {
+        for target in relative_links(text) {
             let resolved = file.parent().unwrap_or(&src).join(&target);
             if !resolved.exists() {
                 let from = file
                     .strip_prefix(root())
-                    .unwrap_or(&file)
+                    .unwrap_or(file)
                     .display()
                     .to_string();
                 problems.push(format!("{from}: broken link to {target}"));
