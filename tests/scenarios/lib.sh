@@ -40,10 +40,17 @@ note() {
 }
 
 # Wait until a condition holds, for 15 s at most (a loaded machine under
-# TCG is slow) or the seconds given, however long the condition takes.
+# TCG is slow) or the seconds given. Every condition also holds once what
+# it waits for can no longer happen (the process it waits on is gone), so
+# that no run waits out the limit for the dead; one that does says so on
+# stderr, which the transcript shows.
 await() {
     deadline=$(($(date +%s) + ${2:-15}))
-    while ! eval "$1" && [ "$(date +%s)" -lt $deadline ]; do
+    while ! eval "$1"; do
+        if [ "$(date +%s)" -ge $deadline ]; then
+            echo "(gave up waiting after ${2:-15} s for: $1)" >&2
+            return 1
+        fi
         usleep 10000
     done
 }
@@ -61,7 +68,8 @@ start() {
 spawn() {
     eval "exec $3" > /dev/null 2>&1 &
     eval "$1=$!"
-    await "[ \"\$(cat /proc/$!/comm 2>/dev/null)\" = $2 ]"
+    # (or until it dies before it gets there)
+    await "[ \"\$(cat /proc/$!/comm 2>/dev/null)\" = $2 ] || ! kill -0 $! 2>/dev/null"
 }
 
 # (busybox sh reports a job killed by a signal on stderr: not ours)

@@ -4,7 +4,7 @@ cd /
 
 # netcontainer's ip(8) is this script: `ip link add ... netns PID` waits until
 # the child PID is blocked reading a pipe whose write end its parent (the
-# caller) holds, or has ended. The child of a correct netcontainer gets
+# caller) holds, or has ended, or the caller has (15 s at most). The child of a correct netcontainer gets
 # there at once; one that does not wait for its parent is then caught every
 # time, not only when it happens to be fast.
 mkdir -p /tmp/gate
@@ -25,7 +25,11 @@ waiting() {
 case " $* " in
 *" netns "*)
     for pid; do :; done
-    while waiting $pid; do usleep 10000; done ;;
+    tries=0
+    while waiting $pid && kill -0 $PPID 2>/dev/null && [ $tries -lt 1500 ]; do
+        usleep 10000
+        tries=$((tries + 1))
+    done ;;
 esac
 exec /bin/ip "$@"
 SCRIPT

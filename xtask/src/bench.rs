@@ -1,9 +1,14 @@
 //! `cargo xtask bench`: how long the container takes to start and exit,
 //! next to util-linux doing the same and a bare chroot, measured side by
 //! side on the host (under software emulation in the VM, times mean little).
-//!
-//! Runs as root on the host: the programs make their mounts private in
+//! It runs as root on the host: the programs make their mounts private in
 //! namespaces of their own and leave nothing behind.
+//!
+//! `cargo xtask bench --vm`: what the saved VM buys. For a small step and
+//! the largest, VMs restored from the saved one and VMs booted cold, in
+//! turn, each timed from QEMU's start to the scenario's start; then a
+//! student's `cargo xtask verify sem` after an edit, and with `--check`, a
+//! full warm `cargo xtask check` with snapshots on and off.
 
 use crate::course::{Course, Variant};
 use crate::lab::{guest, host, initramfs};
@@ -145,4 +150,114 @@ fn time_once(argv: &[String]) -> Result<Duration> {
         );
     }
     Ok(elapsed)
+}
+
+/// The steps `bench --vm` starts: the smallest payload and the largest.
+const VM_STEPS: [&str; 2] = ["sem", "veth"];
+
+/// `cargo xtask bench --vm`.
+pub fn vm(runs: usize, check: bool) -> Result<()> {
+    let course = Course::load()?;
+    let steps: Vec<_> = VM_STEPS
+        .iter()
+        .map(|id| course.find(id).cloned())
+        .collect::<Result<_>>()?;
+    let builds: Vec<_> = steps
+        .iter()
+        .map(|s| (s.clone(), Variant::Solution))
+        .collect();
+    let lab = crate::lab::Lab::prepare(course, &builds)?;
+    println!(
+        "QEMU start to scenario start under {}, {runs} VMs each, restored and booted in turn (seconds)\n",
+        lab.accel.name()
+    );
+    println!(
+        "{:<8} {:<9} {:>7} {:>7} {:>7}",
+        "step", "start", "median", "p10", "p90"
+    );
+    for step in &steps {
+        let mut restored = Vec::new();
+        let mut cold = Vec::new();
+        for _ in 0..runs {
+            for (list, restore) in [(&mut restored, true), (&mut cold, false)] {
+                let run = lab.boot_as(step, "true\n", restore)?;
+                anyhow::ensure!(
+                    run.end == crate::lab::End::Done && run.restored == restore,
+                    "a {} VM of {} ended badly: {}",
+                    if restore { "restored" } else { "booted" },
+                    step.id,
+                    run.end
+                );
+                list.push(run.overhead.context("the scenario never started")?);
+            }
+        }
+        let (r, c) = (spread(&mut restored), spread(&mut cold));
+        for (name, (median, p10, p90)) in [("restored", r), ("booted", c)] {
+            println!(
+                "{:<8} {name:<9} {median:>7.3} {p10:>7.3} {p90:>7.3}",
+                step.id
+            );
+        }
+        println!("{:<8} restore vs cold: {:.2}x\n", step.id, r.0 / c.0);
+    }
+    drop(lab);
+
+    // A student's loop: an edit (touched, so that cargo builds again),
+    // then verify. The untouched exercise fails: the time is what counts.
+    let exe = std::env::current_exe().context("the xtask binary")?;
+    let edited = crate::root().join("exercises/sem/src/main.rs");
+    let mut times = Vec::new();
+    for _ in 0..runs.min(5) {
+        let file = std::fs::File::options()
+            .append(true)
+            .open(&edited)
+            .with_context(|| edited.display().to_string())?;
+        file.set_modified(std::time::SystemTime::now())?;
+        let started = Instant::now();
+        Command::new(&exe)
+            .args(["verify", "sem"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .context("running cargo xtask verify sem")?;
+        times.push(started.elapsed().as_secs_f64());
+    }
+    let (median, p10, p90) = spread(&mut times);
+    println!(
+        "cargo xtask verify sem after an edit: median {median:.2} s (p10 {p10:.2}, p90 {p90:.2}; {} runs)",
+        times.len()
+    );
+
+    if check {
+        let wall = |snapshot: &str| -> Result<f64> {
+            let started = Instant::now();
+            let status = Command::new(&exe)
+                .arg("check")
+                .env("NSLAB_SNAPSHOT", snapshot)
+                .stdout(Stdio::null())
+                .status()
+                .context("running cargo xtask check")?;
+            anyhow::ensure!(
+                status.success(),
+                "cargo xtask check (NSLAB_SNAPSHOT={snapshot}) failed"
+            );
+            Ok(started.elapsed().as_secs_f64())
+        };
+        // The first builds what the others find built.
+        wall("on")?;
+        let on = wall("on")?;
+        let off = wall("off")?;
+        println!(
+            "full warm cargo xtask check: {on:.1} s restored, {off:.1} s booted ({:.2}x)",
+            on / off
+        );
+    }
+    Ok(())
+}
+
+/// Median, 10th and 90th percentiles.
+fn spread(times: &mut [f64]) -> (f64, f64, f64) {
+    times.sort_by(f64::total_cmp);
+    let at = |q: usize| times[(times.len() * q / 100).min(times.len() - 1)];
+    (at(50), at(10), at(90))
 }

@@ -58,11 +58,19 @@ enum Command {
     /// Build the course book into book/build (installs mdbook if missing).
     Book,
     /// Time `container /bin/true` next to util-linux unshare and a bare
-    /// chroot, on the host (as root).
+    /// chroot, on the host (as root); with --vm, VMs restored from the saved
+    /// one next to VMs booted cold.
     Bench {
-        /// Runs of each command.
-        #[arg(long, default_value_t = 200)]
-        runs: usize,
+        /// Runs of each command (default: 200, or 10 with --vm).
+        #[arg(long)]
+        runs: Option<usize>,
+        /// Time the VMs instead: restored against booted, then verify.
+        #[arg(long)]
+        vm: bool,
+        /// With --vm: also time a full warm `cargo xtask check`, with
+        /// snapshots on and off (several minutes).
+        #[arg(long, requires = "vm")]
+        check: bool,
     },
     /// Run one step's program in the VM and show what it prints.
     Run {
@@ -126,7 +134,7 @@ fn main() -> ExitCode {
         ),
         Command::Exercises { check, force } => instructor::exercises(check, force),
         Command::Book => instructor::book(),
-        Command::Bench { runs } => instructor::bench(runs),
+        Command::Bench { runs, vm, check } => instructor::bench(runs, vm, check),
         Command::Verify { step } => student::verify(step),
         Command::Watch { step } => student::watch(step),
         Command::Run {

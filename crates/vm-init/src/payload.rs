@@ -22,9 +22,22 @@ const NEW_ROOT: &str = "/newroot";
 /// logical block size; a page is a multiple of every one.
 const ALIGN: usize = 4096;
 
-/// Read `len` bytes (a multiple of [`ALIGN`]) at `offset` past the page
-/// cache.
-fn read_direct(disk: &File, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+/// `len` bytes (a multiple of [`ALIGN`]) at `offset`, read past the page
+/// cache into an aligned buffer.
+struct Direct {
+    buffer: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl std::ops::Deref for Direct {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buffer[self.start..self.start + self.len]
+    }
+}
+
+fn read_direct(disk: &File, offset: u64, len: usize) -> io::Result<Direct> {
     let mut buffer = vec![0u8; len + ALIGN];
     let start = buffer.as_ptr().align_offset(ALIGN);
     let aligned = &mut buffer[start..start + len];
@@ -44,7 +57,7 @@ fn read_direct(disk: &File, offset: u64, len: usize) -> io::Result<Vec<u8>> {
         }
         done += n;
     }
-    Ok(buffer[start..start + len].to_vec())
+    Ok(Direct { buffer, start, len })
 }
 
 /// Wait for the payload: the disk's device (the virtio driver made it while
@@ -104,8 +117,8 @@ pub fn enter(header: &PayloadHeader) -> io::Result<()> {
         .custom_flags(libc::O_DIRECT)
         .open(PAYLOAD_DEVICE)?;
     let len = (header.archive_len as usize).div_ceil(ALIGN) * ALIGN;
-    let mut archive = read_direct(&disk, PAYLOAD_OFFSET, len)?;
-    archive.truncate(header.archive_len as usize);
+    let archive = read_direct(&disk, PAYLOAD_OFFSET, len)?;
+    let archive = &archive[..header.archive_len as usize];
 
     std::fs::create_dir_all(NEW_ROOT)?;
     mount(
@@ -115,8 +128,7 @@ pub fn enter(header: &PayloadHeader) -> io::Result<()> {
         MsFlags::empty(),
         Some("mode=0755"),
     )?;
-    unpack(&archive, Path::new(NEW_ROOT))?;
-    drop(archive);
+    unpack(archive, Path::new(NEW_ROOT))?;
     for dir in ["/proc", "/sys", "/dev"] {
         let target = format!("{NEW_ROOT}{dir}");
         std::fs::create_dir_all(&target)?;

@@ -195,7 +195,12 @@ pub fn book() -> Result<ExitCode> {
 }
 
 /// `cargo xtask bench`.
-pub fn bench(runs: usize) -> Result<ExitCode> {
-    crate::bench::run(runs.max(10))?;
+pub fn bench(runs: Option<usize>, vm: bool, check: bool) -> Result<ExitCode> {
+    if vm {
+        crate::lab::check_environment()?;
+        crate::bench::vm(runs.unwrap_or(10).max(1), check)?;
+    } else {
+        crate::bench::run(runs.unwrap_or(200).max(10))?;
+    }
     Ok(ExitCode::SUCCESS)
 }

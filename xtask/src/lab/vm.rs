@@ -357,11 +357,11 @@ impl Machine {
                 cmd.arg(format!("file:{}", self.out_dir.join(port.name()).display()));
             }
         }
-        // The payload: read-only, and never cached on the host (each run's
-        // disk is read once).
+        // The payload, read-only: the host's page cache has it, just
+        // written.
         cmd.arg("-drive")
             .arg(format!(
-                "file={},format=raw,if=none,id=payload,readonly=on,cache=none,aio=threads",
+                "file={},format=raw,if=none,id=payload,readonly=on",
                 self.disk.display().to_string().replace(',', ",,")
             ))
             .args(["-device", "virtio-blk-pci,drive=payload"]);
