@@ -493,13 +493,6 @@ pub fn problems(course: &Course, lang: Lang) -> Vec<String> {
         }
     };
     let file = shown(&path);
-    let short = |text: &str| {
-        let mut short: String = text.chars().take(70).collect();
-        if short.len() < text.len() {
-            short.push('…');
-        }
-        short
-    };
     let by_id: HashMap<&str, &Entry> = entries
         .iter()
         .filter(|e| !e.obsolete && !e.id.is_empty())
@@ -509,14 +502,12 @@ pub fn problems(course: &Course, lang: Lang) -> Vec<String> {
     for (english, places) in &wanted {
         let place = &places[0];
         match by_id.get(english.as_str()) {
-            None => problems.push(format!("{file}: missing ({place}): {}", short(english))),
-            Some(e) if e.translation.is_empty() => problems.push(format!(
-                "{file}: untranslated ({place}): {}",
-                short(english)
-            )),
+            None => problems.push(format!("{file}: missing ({place}): {english}")),
+            Some(e) if e.translation.is_empty() => {
+                problems.push(format!("{file}: untranslated ({place}): {english}"))
+            }
             Some(e) if e.fuzzy => problems.push(format!(
-                "{file}: fuzzy, its English changed ({place}): {}",
-                short(english)
+                "{file}: fuzzy, its English changed ({place}): {english}"
             )),
             Some(e) if kept(english) != kept(&e.translation) => problems.push(format!(
                 "{file}: the French must keep these, no more, no fewer ({place}): {}",
@@ -531,9 +522,9 @@ pub fn problems(course: &Course, lang: Lang) -> Vec<String> {
     let ids: std::collections::HashSet<&str> = wanted.iter().map(|(e, _)| e.as_str()).collect();
     for e in &entries {
         if e.obsolete {
-            problems.push(format!("{file}: obsolete (#~): {}", short(&e.id)));
+            problems.push(format!("{file}: obsolete (#~): {}", e.id));
         } else if !e.id.is_empty() && !ids.contains(e.id.as_str()) {
-            problems.push(format!("{file}: not in the template: {}", short(&e.id)));
+            problems.push(format!("{file}: not in the template: {}", e.id));
         }
     }
     problems
@@ -641,7 +632,7 @@ pub fn messages(update: bool) -> Result<ExitCode> {
     for problem in &problems {
         println!("{problem}");
     }
-    println!("{} entries to see to; {HOW_TO_UPDATE}.", problems.len());
+    println!("{} problem(s); {HOW_TO_UPDATE}.", problems.len());
     Ok(ExitCode::FAILURE)
 }
 
