@@ -2,7 +2,8 @@
 //! demonstrations (`[[demo]]`: scenarios with a reviewed transcript but no
 //! exercise, such as the kernel part's).
 
-use crate::root;
+use crate::i18n::msg;
+use crate::{root, tr};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
@@ -191,6 +192,28 @@ impl Step {
     pub fn diagnosis(&self, id: &str) -> Option<&Diagnosis> {
         self.diagnosis.iter().find(|d| d.id == id)
     }
+
+    /// The title, in the student's language ([`crate::i18n`]).
+    pub fn title_tr(&self) -> String {
+        tr!(&self.title)
+    }
+
+    /// What the step teaches, in the student's language.
+    pub fn teaches_tr(&self) -> String {
+        tr!(&self.teaches)
+    }
+
+    /// The hints, in the student's language.
+    pub fn hints_tr(&self) -> Vec<String> {
+        self.hints.iter().map(|hint| tr!(hint)).collect()
+    }
+}
+
+impl Diagnosis {
+    /// The message, in the student's language.
+    pub fn message_tr(&self) -> String {
+        tr!(&self.message)
+    }
 }
 
 /// The first id that occurs twice.
@@ -236,7 +259,7 @@ impl Course {
     pub fn find(&self, id: &str) -> Result<&Step> {
         self.all().find(|s| s.id == id).with_context(|| {
             let ids: Vec<&str> = self.all().map(|s| s.id.as_str()).collect();
-            format!("no step '{id}' (the steps are: {})", ids.join(", "))
+            tr!(msg::NO_STEP, step = id, steps = ids.join(", "))
         })
     }
 
@@ -244,7 +267,7 @@ impl Course {
     pub fn exercise_step(&self, id: &str) -> Result<&Step> {
         let step = self.find(id)?;
         if step.demo {
-            bail!("{id} is a demonstration, with no exercise: `cargo xtask run {id}` shows it");
+            bail!(tr!(msg::IS_DEMO, step = id));
         }
         Ok(step)
     }

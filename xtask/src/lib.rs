@@ -16,7 +16,8 @@
 //! [`snapshots`] (the reviewed transcripts, through insta),
 //! [`normalize`] (the transcript of a run, made stable), [`exercise`]
 //! (exercises derived from the solutions), [`progress`] (a student's),
-//! [`book`] (the mdbook and its preprocessor), [`mod@bench`]. The guest side of
+//! [`book`] (the mdbook and its preprocessor), [`mod@bench`], [`i18n`] (the
+//! course's messages in the student's language). The guest side of
 //! the VM protocol is the `nslab-protocol` crate, shared with the VM's init.
 
 pub mod bench;
@@ -24,6 +25,7 @@ pub mod book;
 pub mod commands;
 pub mod course;
 pub mod exercise;
+pub mod i18n;
 pub mod lab;
 pub mod mistakes;
 pub mod normalize;

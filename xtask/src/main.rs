@@ -14,6 +14,11 @@ use xtask::commands::{instructor, student};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The language of the course's messages: hints, diagnoses and what the
+    /// commands say (default: the locale's, LANG or LC_MESSAGES; English
+    /// unless it is French).
+    #[arg(long, global = true, value_name = "LANG", value_parser = ["en", "fr"])]
+    lang: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -99,10 +104,21 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Check the course's message catalogue, po/course (translators).
+    Messages {
+        /// First write po/course/messages.pot from course.toml and xtask's
+        /// messages, and merge it into po/course/fr.po (needs gettext).
+        #[arg(long)]
+        update: bool,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    xtask::i18n::set(match cli.lang.as_deref().and_then(xtask::i18n::Lang::of) {
+        Some(lang) => lang,
+        None => xtask::i18n::from_env(),
+    });
     // insta reports a mismatch by panicking after printing its diff; the
     // panic message itself adds nothing for a person.
     std::panic::set_hook(Box::new(|info| {
@@ -133,6 +149,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Exercises { check, force } => instructor::exercises(check, force),
+        Command::Messages { update } => xtask::i18n::messages(update),
         Command::Book => instructor::book(),
         Command::Bench { runs, vm, check } => instructor::bench(runs, vm, check),
         Command::Verify { step } => student::verify(step),

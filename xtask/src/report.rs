@@ -1,6 +1,8 @@
 //! Results of a check, for people (one line per run, details on failure)
 //! and for machines: JSON and JUnit XML (for CI and for grading a class).
 
+use crate::i18n::msg;
+use crate::tr;
 use crate::verdict::{Outcome, Verdict};
 
 /// One line per VM run, and the details of a failure.
@@ -25,14 +27,13 @@ pub fn describe(outcome: &Outcome) -> String {
     let mut text = format!(
         "{status:<5} {:<10} {:<36} {}  {:>5.2} s{guest}",
         outcome.job.step.id,
-        outcome.job.describe(),
+        tr!(&outcome.job.describe()),
         outcome.accel.name(),
         outcome.seconds
     );
     if let Some(first) = &outcome.retried {
-        text.push_str(&format!(
-            "\n      (booted twice: the first VM ended with: {first})"
-        ));
+        text.push_str("\n      ");
+        text.push_str(&tr!(msg::BOOTED_TWICE, end = first));
     }
     let mut push = |line: &str| text.push_str(&format!("\n      {line}"));
     match &outcome.verdict {
@@ -42,11 +43,11 @@ pub fn describe(outcome: &Outcome) -> String {
                 push(line);
             }
             for diagnosis in diagnoses {
-                push(&format!("likely mistake: {diagnosis}"));
+                push(&tr!(msg::LIKELY_MISTAKE, diagnosis = diagnosis));
             }
         }
         Verdict::Broken(why) => {
-            push("not a mistake of the program: the check itself could not run");
+            push(&tr!(msg::NOT_THE_PROGRAM));
             for line in why.lines() {
                 push(line);
             }

@@ -4,6 +4,7 @@
 //! on the student.
 
 use crate::course::{Diagnosis, Step, Variant};
+use crate::i18n::msg;
 use crate::lab::{Accel, End, Run};
 use crate::plan::{Expect, Job};
 use crate::{normalize, snapshots};
@@ -69,7 +70,7 @@ impl Outcome {
 pub fn unbuilt(job: Job, accel: Accel, error: &str) -> Outcome {
     let mut outcome = Outcome::broken(job, accel, String::new());
     outcome.verdict = Verdict::Fail {
-        details: format!("it does not compile; the compiler's first error:\n{error}"),
+        details: format!("{}\n{error}", crate::tr!(msg::DOES_NOT_COMPILE)),
         diagnoses: Vec::new(),
     };
     outcome
@@ -145,15 +146,16 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
         details.push_str(&format!("{}\n", run.end));
     }
     if let Some(nslab_protocol::End::Timeout(secs)) = run.report.end() {
-        details.push_str(&format!(
-            "the scenario did not end within {secs} s and was killed: does a program wait for something that never comes?\n"
-        ));
+        details.push_str(&crate::tr!(msg::TIMED_OUT, seconds = secs));
+        details.push('\n');
     }
     let found = match outcome.matched {
         true => Vec::new(),
         false => diagnose(step, &transcript),
     };
-    let diagnoses: Vec<String> = found.iter().map(|d| d.message.clone()).collect();
+    // In the student's language: what a person reads, on the check's lines
+    // and in its JSON.
+    let diagnoses: Vec<String> = found.iter().map(|d| d.message_tr()).collect();
     outcome.verdict = match (outcome.job.expect, outcome.matched) {
         (Expect::Mistake(n), false) => {
             let mistake = &step.mistake[n];

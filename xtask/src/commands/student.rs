@@ -1,13 +1,16 @@
 //! The students' commands: verify, run, shell, hint, progress, reset.
+//! What they say is in the student's language: each message is English in
+//! [`crate::i18n::msg`], shown through [`tr!`].
 
 use super::{BROKEN, Say, run_jobs};
 use crate::course::{Course, Step, Variant};
 use crate::exercise::{self, State};
+use crate::i18n::msg;
 use crate::lab::{End, Lab};
 use crate::plan::{self, Audience};
 use crate::progress::Progress;
-use crate::root;
 use crate::verdict::Verdict;
+use crate::{root, tr};
 use anyhow::Result;
 use std::process::ExitCode;
 
@@ -37,7 +40,7 @@ pub fn verify(id: Option<String>) -> Result<ExitCode> {
     crate::lab::check_environment()?;
     let course = Course::load()?;
     let Some(step) = current_step(&course, id.as_deref())? else {
-        println!("You have passed every step. Well done!");
+        println!("{}", tr!(msg::ALL_PASSED));
         return Ok(ExitCode::SUCCESS);
     };
     verify_step(course, &step)
@@ -47,8 +50,8 @@ pub fn verify(id: Option<String>) -> Result<ExitCode> {
 fn verify_step(course: Course, step: &Step) -> Result<ExitCode> {
     let mut progress = Progress::load();
     println!(
-        "verifying your exercise for step {}: {}",
-        step.id, step.title
+        "{}",
+        tr!(msg::VERIFYING, step = step.id, title = step.title_tr())
     );
     let jobs = plan::plan(std::slice::from_ref(step), Audience::Exercises)?;
     let lab = Lab::prepare(course, &plan::builds(&jobs))?;
@@ -60,18 +63,11 @@ fn verify_step(course: Course, step: &Step) -> Result<ExitCode> {
         Verdict::Fail { .. } => {
             progress.withdraw(step);
             progress.save()?;
-            println!(
-                "\nNot yet. Read the differences above; stuck? `cargo xtask hint {}`.",
-                step.id
-            );
+            println!("\n{}", tr!(msg::NOT_YET, step = step.id));
             return Ok(ExitCode::FAILURE);
         }
         Verdict::Broken(_) => {
-            println!(
-                "\nThe check could not run, so it says nothing of your program: see above. \
-                 Run `cargo xtask verify {}` again; if it fails the same way, show the lines above to your instructor.",
-                step.id
-            );
+            println!("\n{}", tr!(msg::COULD_NOT_RUN, step = step.id));
             return Ok(ExitCode::from(BROKEN));
         }
     }
@@ -80,10 +76,15 @@ fn verify_step(course: Course, step: &Step) -> Result<ExitCode> {
     let next = lab.course.step.iter().find(|s| !progress.has_passed(s));
     match next {
         Some(next) => println!(
-            "\nStep {} passed. Next: {} ({}), `cargo xtask verify {}`.",
-            step.id, next.id, next.title, next.id
+            "\n{}",
+            tr!(
+                msg::PASSED_NEXT,
+                step = step.id,
+                next = next.id,
+                title = next.title_tr()
+            )
         ),
-        None => println!("\nStep {} passed, and with it the whole course.", step.id),
+        None => println!("\n{}", tr!(msg::PASSED_ALL, step = step.id)),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -106,7 +107,7 @@ pub fn watch(id: Option<String>) -> Result<ExitCode> {
     loop {
         let course = Course::load()?;
         let Some(step) = current_step(&course, step_id.as_deref())? else {
-            println!("You have passed every step. Well done!");
+            println!("{}", tr!(msg::ALL_PASSED));
             return Ok(ExitCode::SUCCESS);
         };
         let dir = root().join("exercises").join(&step.id);
@@ -120,15 +121,12 @@ pub fn watch(id: Option<String>) -> Result<ExitCode> {
         let events = watcher
             .as_mut()
             .is_some_and(|w| w.watch(&dir, notify::RecursiveMode::Recursive).is_ok());
-        println!(
-            "\nwatching exercises/{}/ ({}); save to verify again, Ctrl-C to leave",
-            step.id,
-            if events {
-                "file events"
-            } else {
-                "looking every second"
-            }
-        );
+        let how = tr!(if events {
+            msg::WATCH_EVENTS
+        } else {
+            msg::WATCH_POLLING
+        });
+        println!("\n{}", tr!(msg::WATCHING, step = step.id, how = how));
         loop {
             let _ = rx.recv_timeout(std::time::Duration::from_secs(1));
             // Let an editor finish writing, then drop the other events.
@@ -166,14 +164,17 @@ pub fn run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
             .map(|(what, n)| crate::normalize::leak(what, n)),
     );
     if ends.is_empty() {
-        ends.push("no report from the VM".into());
+        ends.push(tr!(msg::NO_REPORT));
     }
     eprintln!(
-        "[{} under {} in {:.2} s: {}]",
-        step.id,
-        run.accel.name(),
-        run.seconds,
-        ends.join(", ")
+        "{}",
+        tr!(
+            msg::RUN_SUMMARY,
+            step = step.id,
+            accel = run.accel.name(),
+            seconds = format!("{:.2}", run.seconds),
+            ends = ends.join(", ")
+        )
     );
     if run.end != End::Done {
         eprintln!("{}\n{}", run.end, run.failure_details());
@@ -204,12 +205,11 @@ pub fn shell(id: Option<String>, solution: bool) -> Result<ExitCode> {
     crate::lab::require_terminal(&step)?;
     let variant = variant(solution);
     let lab = Lab::prepare(course, &[(step.clone(), variant)])?;
-    eprintln!(
-        "nslab VM shell ({}, {}s of step {}); `poweroff -f` or Ctrl-D leaves",
-        lab.accel.name(),
-        variant.name(),
-        step.id
-    );
+    let banner = match variant {
+        Variant::Solution => msg::SHELL_SOLUTIONS,
+        _ => msg::SHELL_EXERCISES,
+    };
+    eprintln!("{}", tr!(banner, accel = lab.accel.name(), step = step.id));
     lab.shell(&step, variant)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -220,17 +220,14 @@ pub fn hint(id: &str) -> Result<ExitCode> {
     let step = course.exercise_step(id)?;
     let mut progress = Progress::load();
     let shown = progress.hints.get(id).copied().unwrap_or(0);
-    let now = (shown + 1).min(step.hints.len());
-    for (n, hint) in step.hints.iter().take(now).enumerate() {
-        println!(
-            "Hint {} of {} for {}:\n  {hint}\n",
-            n + 1,
-            step.hints.len(),
-            id
-        );
+    let hints = step.hints_tr();
+    let now = (shown + 1).min(hints.len());
+    for (n, hint) in hints.iter().take(now).enumerate() {
+        let title = tr!(msg::HINT, n = n + 1, total = hints.len(), step = id);
+        println!("{title}\n  {hint}\n");
     }
-    if now == step.hints.len() {
-        println!("That was the last hint; the book's chapter has the whole story.");
+    if now == hints.len() {
+        println!("{}", tr!(msg::LAST_HINT));
     }
     progress.hints.insert(id.to_string(), now);
     progress.save()?;
@@ -251,28 +248,32 @@ pub fn progress() -> Result<ExitCode> {
         };
         let mut notes = Vec::new();
         if progress.passed_before(step) {
-            notes.push("passed, but changed since: verify it again".to_string());
+            notes.push(tr!(msg::CHANGED_SINCE));
         }
         if let Some(n) = progress.hints.get(&step.id) {
-            notes.push(format!("{n} hint(s) used"));
+            notes.push(tr!(msg::HINTS_USED, n = n));
         }
         let notes = match notes.is_empty() {
             true => String::new(),
             false => format!("  ({})", notes.join("; ")),
         };
-        println!("{mark} {:<10} {}{notes}", step.id, step.title);
+        println!("{mark} {:<10} {}{notes}", step.id, step.title_tr());
     }
     let done = course
         .step
         .iter()
         .filter(|s| progress.has_passed(s))
         .count();
-    println!("\n{done} of {} steps passed.", course.step.len());
+    println!(
+        "\n{}",
+        tr!(msg::STEPS_PASSED, done = done, total = course.step.len())
+    );
     if let Some(next) = course.step.iter().find(|s| !progress.has_passed(s)) {
         println!(
-            "Next: read book/src/steps/{}.md, fill in the TODOs of exercises/{}/src, then `cargo xtask verify`.",
-            next.id, next.id
+            "{}",
+            tr!(msg::NEXT_STEP, step = next.id, teaches = next.teaches_tr())
         );
+        println!("{}", tr!(msg::NEXT_READ, step = next.id));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -287,32 +288,29 @@ pub fn reset(id: &str, yes: bool) -> Result<ExitCode> {
         .collect();
     let mut progress = Progress::load();
     if changed.is_empty() {
-        println!("exercises/{id} is already as it was at the start.");
+        println!("{}", tr!(msg::ALREADY_PRISTINE, step = id));
         return Ok(ExitCode::SUCCESS);
     }
     for file in &changed {
-        println!(
-            "changed: {}",
-            file.path
-                .strip_prefix(root())
-                .unwrap_or(&file.path)
-                .display()
-        );
+        let path = file.path.strip_prefix(root()).unwrap_or(&file.path);
+        println!("{}", tr!(msg::CHANGED_FILE, path = path.display()));
     }
     if !yes {
         use std::io::{BufRead, Write};
-        print!("Discard your work in these files? [y/N] ");
+        print!("{}", tr!(msg::DISCARD_ASK));
         let _ = std::io::stdout().flush();
         let mut answer = String::new();
         let _ = std::io::stdin().lock().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            println!("Nothing changed.");
+        // Yes in either language, whichever the question was asked in.
+        let answer = answer.trim().to_lowercase();
+        if !matches!(answer.as_str(), "y" | "yes" | "o" | "oui") {
+            println!("{}", tr!(msg::NOTHING_CHANGED));
             return Ok(ExitCode::FAILURE);
         }
     }
     exercise::write_step(step, true)?;
     progress.withdraw(step);
     progress.save()?;
-    println!("exercises/{id} restored.");
+    println!("{}", tr!(msg::RESTORED, step = id));
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,222 @@
+//! The course's messages in French (`po/course`, see `xtask::i18n`): the
+//! catalogue is up to date with course.toml and xtask's messages, every
+//! entry has a French that is neither missing nor fuzzy and keeps its
+//! placeholders and code; and the student commands speak French under a
+//! French locale, English with `--lang en`.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use xtask::course::{Course, Variant};
+use xtask::i18n::{self, Lang, msg};
+
+#[test]
+fn the_course_catalogue_is_up_to_date_and_complete() {
+    let course = Course::load().unwrap();
+    let problems = i18n::problems(&course, Lang::Fr);
+    assert!(
+        problems.is_empty(),
+        "the course's French catalogue is not complete:\n{}\n\n{}",
+        problems.join("\n"),
+        i18n::HOW_TO_UPDATE
+    );
+}
+
+#[test]
+fn msgfmt_checks_the_catalogue() {
+    let po = Lang::Fr.catalogue().unwrap();
+    let Some(result) = i18n::msgfmt_check(&po) else {
+        eprintln!("msgfmt is not installed (gettext): its check is skipped");
+        return;
+    };
+    match result {
+        Ok(said) => assert!(
+            regex::Regex::new(r"^\d+ translated messages\.$")
+                .unwrap()
+                .is_match(&said),
+            "msgfmt --check --statistics {}: {said}\n{}",
+            po.display(),
+            i18n::HOW_TO_UPDATE
+        ),
+        Err(said) => panic!(
+            "msgfmt --check {} failed:\n{said}\n{}",
+            po.display(),
+            i18n::HOW_TO_UPDATE
+        ),
+    }
+}
+
+/// The label `report::describe` translates is the one the plan gives a
+/// student's exercise.
+#[test]
+fn the_students_run_is_named_as_the_catalogue_says() {
+    let course = Course::load().unwrap();
+    let jobs = xtask::plan::plan(&course.step[..1], xtask::plan::Audience::Exercises).unwrap();
+    assert_eq!(jobs[0].variant, Variant::Exercise);
+    assert_eq!(jobs[0].describe(), msg::YOUR_EXERCISE);
+}
+
+/// The French of `english`, from the catalogue.
+fn french(english: &str) -> String {
+    let text = std::fs::read_to_string(Lang::Fr.catalogue().unwrap()).unwrap();
+    let entries = i18n::parse(&text).unwrap();
+    let entry = entries.iter().find(|e| e.id == english && e.usable());
+    entry
+        .unwrap_or_else(|| panic!("no French for: {english}"))
+        .translation
+        .clone()
+}
+
+/// The `xtask` binary, built once.
+fn xtask_bin() -> &'static PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(cargo)
+            .current_dir(xtask::root())
+            .args(["build", "--quiet", "-p", "xtask", "--bin", "xtask"])
+            .arg("--message-format=json")
+            .output()
+            .expect("cargo");
+        assert!(out.status.success(), "building xtask failed");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "xtask")
+            .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
+            .expect("cargo names the xtask binary")
+    })
+}
+
+/// `xtask ARGS` with the locale variables `env` alone, and `progress` for
+/// its progress file.
+fn xtask(args: &[&str], env: &[(&str, &str)], progress: &tempfile::TempPath) -> Output {
+    let mut cmd = Command::new(xtask_bin());
+    cmd.args(args).env("NSLAB_PROGRESS", progress);
+    for var in ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("xtask runs")
+}
+
+/// A progress file of a test's own, removed when dropped.
+fn temp_progress() -> tempfile::TempPath {
+    tempfile::NamedTempFile::new()
+        .expect("a temporary file")
+        .into_temp_path()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn hint_speaks_french_under_a_french_locale() {
+    let course = Course::load().unwrap();
+    let sem = course.find("sem").unwrap();
+    let progress = temp_progress();
+    let fr = [("LANG", "fr_FR.UTF-8")];
+    let out = xtask(&["hint", "sem"], &fr, &progress);
+    assert!(out.status.success());
+    let title = xtask::i18n::fill(
+        &french(msg::HINT),
+        &[("n", &1), ("total", &sem.hints.len()), ("step", &"sem")],
+    );
+    assert_eq!(
+        stdout(&out),
+        format!("{title}\n  {}\n\n", french(&sem.hints[0]))
+    );
+    assert!(title.starts_with("Indice 1 sur "), "{title}");
+
+    // The next hint, in English with --lang en under the same locale.
+    let out = xtask(&["--lang", "en", "hint", "sem"], &fr, &progress);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(&format!(
+            "Hint 1 of {} for sem:\n  {}\n",
+            sem.hints.len(),
+            sem.hints[0]
+        )),
+        "{text}"
+    );
+    assert!(text.contains(&format!(
+        "Hint 2 of {} for sem:\n  {}\n",
+        sem.hints.len(),
+        sem.hints[1]
+    )));
+
+    // The progress in French: the step's French title and what it teaches.
+    let out = xtask(&["progress"], &[("LC_MESSAGES", "fr_CA.UTF-8")], &progress);
+    let text = stdout(&out);
+    assert!(text.contains(&french(&sem.title)), "{text}");
+    assert!(text.contains(&french(&sem.teaches)), "{text}");
+    assert!(text.contains(": 2)"), "two hints seen, in French: {text}");
+}
+
+#[test]
+fn the_locale_is_read_as_gettext_does() {
+    let progress = temp_progress();
+    let english = "no step 'nope'";
+    let french = "aucune étape « nope »";
+    for (env, expected) in [
+        (&[][..], english),
+        (&[("LANG", "fr_FR.UTF-8")][..], french),
+        (&[("LANG", "fr_FR.UTF-8"), ("LC_ALL", "C")][..], english),
+        (
+            &[("LANG", "en_US.UTF-8"), ("LC_MESSAGES", "fr_FR")][..],
+            french,
+        ),
+        (
+            &[("LANG", "en_US.UTF-8"), ("LANGUAGE", "fr:en")][..],
+            french,
+        ),
+        (&[("LANG", "de_DE.UTF-8")][..], english),
+    ] {
+        let out = xtask(&["hint", "nope"], env, &progress);
+        assert_eq!(out.status.code(), Some(2));
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains(expected), "{env:?}: {said}");
+    }
+    // --lang fr wins over an English locale.
+    let out = xtask(
+        &["hint", "nope", "--lang", "fr"],
+        &[("LC_ALL", "C")],
+        &progress,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains(french));
+}
+
+/// An untouched exercise fails `verify` in the VM, in French: the
+/// diagnosis and xtask's lines are French, the diff of the program's
+/// output is not.
+#[test]
+fn a_failing_verify_speaks_french() {
+    let course = Course::load().unwrap();
+    let sem = course.find("sem").unwrap();
+    let todo = sem.diagnosis("todo").unwrap();
+    let progress = temp_progress();
+    let out = xtask(&["verify", "sem"], &[("LANG", "fr_FR.UTF-8")], &progress);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let french_line = |english: &str, args: &[(&str, &dyn std::fmt::Display)]| {
+        xtask::i18n::fill(&french(english), args)
+    };
+    for line in [
+        french_line(
+            msg::VERIFYING,
+            &[("step", &"sem"), ("title", &french(&sem.title))],
+        ),
+        french_line(
+            msg::LIKELY_MISTAKE,
+            &[("diagnosis", &french(&todo.message))],
+        ),
+        french_line(msg::NOT_YET, &[("step", &"sem")]),
+    ] {
+        assert!(text.contains(&line), "no line {line:?} in:\n{text}");
+    }
+    assert!(text.contains(&french(msg::YOUR_EXERCISE)), "{text}");
+    // The program's output stays as it printed it.
+    assert!(text.contains("+ TODO: create the semaphore set"), "{text}");
+    assert!(!text.contains("likely mistake"), "{text}");
+}
