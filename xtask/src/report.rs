@@ -5,9 +5,17 @@ use crate::verdict::{Outcome, Verdict};
 
 /// One line per VM run, and the details of a failure.
 pub fn describe(outcome: &Outcome) -> String {
-    let guest = match outcome.guest_times {
-        Some((boot, scenario)) => format!(" (boot {boot:.2} s, scenario {scenario:.2} s)"),
-        None => String::new(),
+    let mut times = Vec::new();
+    if let Some((start, restored)) = outcome.start {
+        let how = if restored { "restored" } else { "booted" };
+        times.push(format!("{how} in {start:.2} s"));
+    }
+    if let Some(scenario) = outcome.scenario_seconds {
+        times.push(format!("scenario {scenario:.2} s"));
+    }
+    let guest = match times.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", times.join(", ")),
     };
     let status = match &outcome.verdict {
         Verdict::Pass => "ok",

@@ -29,8 +29,11 @@ pub struct Outcome {
     pub job: Job,
     pub accel: Accel,
     pub seconds: f64,
-    /// The guest's own view: kernel start to scenario start, and scenario.
-    pub guest_times: Option<(f64, f64)>,
+    /// Seconds from QEMU's start to the scenario's (the VM's overhead),
+    /// and whether the VM was restored from the saved one or booted.
+    pub start: Option<(f64, bool)>,
+    /// The scenario's own seconds, by the guest's clock.
+    pub scenario_seconds: Option<f64>,
     /// Whether the transcript equals the reviewed one.
     pub matched: bool,
     pub verdict: Verdict,
@@ -51,7 +54,8 @@ impl Outcome {
             job,
             accel,
             seconds: 0.0,
-            guest_times: None,
+            start: None,
+            scenario_seconds: None,
             matched: false,
             verdict: Verdict::Broken(why),
             end: None,
@@ -88,7 +92,8 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
     let mut outcome = Outcome {
         accel: run.accel,
         seconds: run.seconds,
-        guest_times: run.report.guest_times(),
+        start: run.overhead.map(|o| (o, run.restored)),
+        scenario_seconds: run.report.guest_times().map(|(_, scenario)| scenario),
         matched: false,
         verdict: Verdict::Pass,
         end: Some(run.end.clone()),

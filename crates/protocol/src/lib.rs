@@ -1,21 +1,64 @@
 //! The contract between the VM's init (`crates/vm-init`) and the host
 //! (`xtask`): the one place that says how they talk.
 //!
-//! - The host passes its wishes on the kernel command line ([`KernelArgs`]).
+//! A VM boots the same way for every run, and only then gets its run:
+//!
+//! - The kernel boots a small initramfs holding the init and the
+//!   [`BASE_MODULES`] (virtio, for a disk). The init loads them, prints
+//!   [`READY`] on the console and waits for its payload on the disk
+//!   `/dev/vda`. This state is the same for every run: the host saves it once
+//!   and restores it for each run (a VM snapshot), or boots to it (cold).
+//! - The payload disk holds a [`PayloadHeader`] (the run's [`RunArgs`], an
+//!   entropy seed, the archive's length) in its first [`PAYLOAD_OFFSET`]
+//!   bytes, then a newc cpio archive: the step's programs, busybox, the
+//!   scenario. The host gives each run a disk of its own, of
+//!   [`PAYLOAD_DISK_BYTES`] whatever it holds (the guest learnt the disk's
+//!   size before the snapshot).
+//! - The init unpacks the archive into a tmpfs and makes it the root
+//!   (`/` is then a mount, which `pivot_root(2)` needs, unlike the
+//!   initramfs), prints [`BOOTED`], and runs the scenario.
 //! - The guest has four serial ports ([`Port`]), each a file on the host:
 //!   the console, the scenario's stdout and stderr, and the init's
 //!   [`Report`].
-//! - The init prints [`BOOTED`] on the console as soon as it runs, writes its
-//!   report (one [`Line`] per line, then [`Line::End`]), and leaves through
-//!   QEMU's isa-debug-exit device with [`DEBUG_EXIT_VALUE`], which makes QEMU
-//!   exit with [`QEMU_EXIT_DONE`]. Any other end is not the harness's.
+//! - The init writes its report (one [`Line`] per line, then [`Line::Done`]),
+//!   and leaves through QEMU's isa-debug-exit device with
+//!   [`DEBUG_EXIT_VALUE`], which makes QEMU exit with [`QEMU_EXIT_DONE`].
+//!   Any other end is not the harness's.
 
 use std::fmt;
 use std::str::FromStr;
 
-/// Printed on the console by the init as soon as it runs: the host's sign
-/// that the kernel booted.
+/// Printed on the console by the init once the base VM is up, before it
+/// waits for its payload: the point where the host saves a snapshot.
+pub const READY: &str = "nslab-init: ready for a payload";
+
+/// Printed on the console by the init once it has its payload: the host's
+/// sign that this run's VM works (booted, or restored).
 pub const BOOTED: &str = "nslab-init: booted";
+
+/// Printed on the console right before the scenario starts (the end of the
+/// VM's overhead, for `cargo xtask bench --vm`).
+pub const SCENARIO_STARTS: &str = "nslab-init: scenario starts";
+
+/// The kernel modules of the base VM, in load order (each after those it
+/// depends on): a virtio block device on the PCI bus, for the payload disk.
+pub const BASE_MODULES: [&str; 6] = [
+    "virtio",
+    "virtio_ring",
+    "virtio_pci_legacy_dev",
+    "virtio_pci_modern_dev",
+    "virtio_pci",
+    "virtio_blk",
+];
+
+/// The payload disk's device in the guest.
+pub const PAYLOAD_DEVICE: &str = "/dev/vda";
+
+/// Where the archive starts on the payload disk; the header is before it.
+pub const PAYLOAD_OFFSET: u64 = 4096;
+
+/// The size of every payload disk (a sparse file on the host).
+pub const PAYLOAD_DISK_BYTES: u64 = 256 << 20;
 
 /// The I/O port of QEMU's isa-debug-exit device.
 pub const DEBUG_EXIT_PORT: u16 = 0xf4;
@@ -56,9 +99,9 @@ impl Port {
     }
 }
 
-/// What the host asks of the init, as `nslab.*` kernel arguments.
+/// What the host asks of the init for one run, as `nslab.*` words.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KernelArgs {
+pub struct RunArgs {
     /// Seconds the scenario may run (`nslab.timeout=`); 0 means no limit.
     pub timeout: u64,
     /// Kernel modules to load from /lib/modules/NAME.ko (`nslab.modules=`).
@@ -73,8 +116,8 @@ const MODULES: &str = "nslab.modules";
 const MODE: &str = "nslab.mode";
 const SHELL: &str = "shell";
 
-impl KernelArgs {
-    /// The arguments to append to the kernel command line.
+impl RunArgs {
+    /// The words that say it.
     pub fn to_args(&self) -> Vec<String> {
         let mut args = vec![format!("{TIMEOUT}={}", self.timeout)];
         if !self.modules.is_empty() {
@@ -86,15 +129,15 @@ impl KernelArgs {
         args
     }
 
-    /// Read them back from a kernel command line (`/proc/cmdline`). A
-    /// missing or unreadable timeout is `default_timeout`.
-    pub fn parse(cmdline: &str, default_timeout: u64) -> KernelArgs {
+    /// Read them back from words separated by white space. A missing or
+    /// unreadable timeout is `default_timeout`.
+    pub fn parse(words: &str, default_timeout: u64) -> RunArgs {
         let arg = |key: &str| {
-            cmdline
+            words
                 .split_whitespace()
                 .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
         };
-        KernelArgs {
+        RunArgs {
             timeout: arg(TIMEOUT)
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(default_timeout),
@@ -106,6 +149,67 @@ impl KernelArgs {
                 .collect(),
             shell: arg(MODE) == Some(SHELL),
         }
+    }
+}
+
+/// The first line of a payload disk.
+const PAYLOAD_MAGIC: &str = "nslab-payload/1";
+
+/// The start of a payload disk: what the run is, and how long its archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadHeader {
+    pub args: RunArgs,
+    /// Random bytes from the host for the guest's entropy pool: every run
+    /// restored from one snapshot starts with the same pool, this makes
+    /// each one's different.
+    pub seed: [u8; 32],
+    /// The length of the cpio archive at [`PAYLOAD_OFFSET`].
+    pub archive_len: u64,
+}
+
+impl PayloadHeader {
+    /// The header as the disk's first [`PAYLOAD_OFFSET`] bytes: text lines,
+    /// padded with zeros.
+    pub fn to_block(&self) -> Vec<u8> {
+        let seed: String = self.seed.iter().map(|b| format!("{b:02x}")).collect();
+        let text = format!(
+            "{PAYLOAD_MAGIC}\n{}\nseed={seed}\narchive={}\n",
+            self.args.to_args().join(" "),
+            self.archive_len
+        );
+        let mut block = text.into_bytes();
+        assert!(
+            block.len() < PAYLOAD_OFFSET as usize,
+            "payload header too long"
+        );
+        block.resize(PAYLOAD_OFFSET as usize, 0);
+        block
+    }
+
+    /// The header at the start of `block`, or None when the disk holds no
+    /// payload (yet).
+    pub fn parse(block: &[u8]) -> Option<PayloadHeader> {
+        let end = block.iter().position(|&b| b == 0).unwrap_or(block.len());
+        let text = std::str::from_utf8(&block[..end]).ok()?;
+        let mut lines = text.lines();
+        if lines.next()? != PAYLOAD_MAGIC {
+            return None;
+        }
+        let args = RunArgs::parse(lines.next()?, 30);
+        let hex = lines.next()?.strip_prefix("seed=")?;
+        let mut seed = [0u8; 32];
+        if hex.len() != 64 {
+            return None;
+        }
+        for (i, byte) in seed.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        let archive_len = lines.next()?.strip_prefix("archive=")?.parse().ok()?;
+        Some(PayloadHeader {
+            args,
+            seed,
+            archive_len,
+        })
     }
 }
 
@@ -345,15 +449,36 @@ mod tests {
     }
 
     #[test]
-    fn kernel_args_read_back() {
-        let args = KernelArgs {
+    fn run_args_read_back() {
+        let args = RunArgs {
             timeout: 7,
             modules: vec!["veth".into(), "dummy".into()],
             shell: true,
         };
-        let cmdline = format!("console=ttyS0 quiet {}", args.to_args().join(" "));
-        assert_eq!(KernelArgs::parse(&cmdline, 30), args);
-        assert_eq!(KernelArgs::parse("quiet", 30).timeout, 30);
+        let words = format!("other words {}", args.to_args().join(" "));
+        assert_eq!(RunArgs::parse(&words, 30), args);
+        assert_eq!(RunArgs::parse("quiet", 30).timeout, 30);
+    }
+
+    #[test]
+    fn a_payload_header_reads_back_and_a_blank_disk_has_none() {
+        let header = PayloadHeader {
+            args: RunArgs {
+                timeout: 40,
+                modules: vec!["veth".into()],
+                shell: false,
+            },
+            seed: std::array::from_fn(|i| i as u8 * 7),
+            archive_len: 12_345_678,
+        };
+        let block = header.to_block();
+        assert_eq!(block.len() as u64, PAYLOAD_OFFSET);
+        assert_eq!(PayloadHeader::parse(&block), Some(header));
+        assert_eq!(PayloadHeader::parse(&[0; 4096]), None);
+        assert_eq!(
+            PayloadHeader::parse(b"nslab-payload/1\nnslab.timeout=1\nseed=zz\n"),
+            None
+        );
     }
 
     #[test]

@@ -1,22 +1,31 @@
 //! PID 1 of an nslab VM.
 //!
-//! The host (xtask) boots a kernel with an initramfs holding this init, the
-//! step's programs, busybox and a scenario script. This init:
+//! The host (xtask) boots a kernel with a small initramfs holding this init
+//! and the virtio modules, and gives the VM a disk with the run's payload
+//! (the step's programs, busybox, a scenario script). This init:
 //!
-//! 1. mounts /proc, /sys, /dev (devtmpfs) and /tmp, loads the kernel
-//!    modules named on the kernel command line (`nslab.modules=veth`);
-//! 2. runs the scenario (`/bin/sh /scenario.sh`) as an ordinary child in a
-//!    session of its own — not as PID 1, whose signal and reaping rules
-//!    differ — with stdout on ttyS1 and stderr on ttyS2;
-//! 3. kills it after `nslab.timeout=` seconds;
-//! 4. writes its end and any leak (a process, mount, network device or
+//! 1. mounts /proc, /sys and /dev (devtmpfs), loads the virtio modules, and
+//!    says it is ready; this state is the same for every run, so the host
+//!    may have saved it once and restored it for this run;
+//! 2. waits for the payload disk's header, adds the host's seed to the
+//!    entropy pool (every run restored from one snapshot starts with the same
+//!    pool), unpacks the payload into a tmpfs and makes that the root, as
+//!    switch_root does: `/` is then a mount, which pivot_root(2) needs;
+//! 3. loads the kernel modules the run names and runs the scenario
+//!    (`/bin/sh /scenario.sh`) as an ordinary child in a session of its own —
+//!    not as PID 1, whose signal and reaping rules differ — with stdout on
+//!    ttyS1 and stderr on ttyS2;
+//! 4. kills it after the run's timeout;
+//! 5. writes its end and any leak (a process, mount, network device or
 //!    System V semaphore left behind) to ttyS3, as typed report lines;
-//! 5. powers off through QEMU's isa-debug-exit port, so that QEMU's exit
+//! 6. powers off through QEMU's isa-debug-exit port, so that QEMU's exit
 //!    status tells the host that the harness finished.
 //!
 //! With `nslab.mode=shell` it runs an interactive shell on the console
 //! instead. Init must never exit: that would panic the kernel. Every key,
 //! port and code named here is defined once, in `nslab-protocol`.
+
+mod payload;
 
 use nix::fcntl::OFlag;
 use nix::mount::{MsFlags, mount};
@@ -24,7 +33,10 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::termios;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, setsid};
-use nslab_protocol::{BOOTED, DEBUG_EXIT_PORT, DEBUG_EXIT_VALUE, End, KernelArgs, Line, Port};
+use nslab_protocol::{
+    BASE_MODULES, BOOTED, DEBUG_EXIT_PORT, DEBUG_EXIT_VALUE, End, Line, Port, READY,
+    SCENARIO_STARTS,
+};
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -35,7 +47,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn main() {
-    println!("{BOOTED}");
     let mut report = Vec::new();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| boot(&mut report)));
     if outcome.is_err() {
@@ -45,13 +56,40 @@ fn main() {
 }
 
 fn boot(report: &mut Vec<Line>) {
-    if let Err(err) = mount_filesystems() {
+    if let Err(err) = mount_filesystems(&[
+        ("proc", "/proc", "proc"),
+        ("sysfs", "/sys", "sysfs"),
+        ("devtmpfs", "/dev", "devtmpfs"),
+    ]) {
+        report.push(Line::InitError(format!("mount: {err}")));
+        return;
+    }
+    for module in BASE_MODULES {
+        if let Err(err) = load_module(module) {
+            report.push(Line::InitError(format!("module {module}: {err}")));
+            return;
+        }
+    }
+    println!("{READY}");
+    let header = match payload::wait() {
+        Ok(header) => header,
+        Err(err) => {
+            report.push(Line::InitError(format!("payload: {err}")));
+            return;
+        }
+    };
+    println!("{BOOTED}");
+    payload::seed_entropy(&header.seed);
+    if let Err(err) = payload::enter(&header) {
+        report.push(Line::InitError(format!("payload: {err}")));
+        return;
+    }
+    if let Err(err) = mount_filesystems(&[("tmpfs", "/tmp", "tmpfs")]) {
         report.push(Line::InitError(format!("mount: {err}")));
         return;
     }
     let _ = nix::unistd::sethostname("nslab");
-    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
-    let args = KernelArgs::parse(&cmdline, 30);
+    let args = header.args;
     for module in &args.modules {
         if let Err(err) = load_module(module) {
             report.push(Line::InitError(format!("module {module}: {err}")));
@@ -77,14 +115,9 @@ fn uptime() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn mount_filesystems() -> nix::Result<()> {
+fn mount_filesystems(filesystems: &[(&str, &str, &str)]) -> nix::Result<()> {
     let none: Option<&str> = None;
-    for (source, target, fstype) in [
-        ("proc", "/proc", "proc"),
-        ("sysfs", "/sys", "sysfs"),
-        ("devtmpfs", "/dev", "devtmpfs"),
-        ("tmpfs", "/tmp", "tmpfs"),
-    ] {
+    for &(source, target, fstype) in filesystems {
         let _ = std::fs::create_dir_all(target);
         mount(Some(source), target, Some(fstype), MsFlags::empty(), none)?;
     }
@@ -211,6 +244,7 @@ fn push_leaks(report: &mut Vec<Line>, items: impl IntoIterator<Item = String>) {
 
 fn run_scenario(timeout: Duration, report: &mut Vec<Line>) -> std::io::Result<()> {
     let before = Resources::read();
+    println!("{SCENARIO_STARTS}");
     let child = shell(&["/scenario.sh"])
         .stdin(Stdio::null())
         .stdout(open_port(&Port::Stdout.device())?)

@@ -179,6 +179,25 @@ pub fn release(vmlinuz: &Path) -> String {
     name.strip_prefix("vmlinuz-").unwrap_or(name).to_string()
 }
 
+/// Whether the newest kernel under `root` has each of `modules` beside it.
+fn has_modules(root: &Path, modules: &[String]) -> bool {
+    let Some(vmlinuz) = newest_vmlinuz(root) else {
+        return false;
+    };
+    let dir = root.join("lib/modules").join(release(&vmlinuz));
+    let found: Vec<String> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".ko")
+                .map(String::from)
+        })
+        .collect();
+    modules.iter().all(|m| found.contains(m))
+}
+
 /// The kernel: `NSLAB_KERNEL`, else a readable /boot/vmlinuz-*, else one
 /// fetched before. Its modules sit beside it (`lib/modules/<release>` of the
 /// same root), or in the host's /lib/modules.
@@ -218,7 +237,11 @@ pub fn ensure(modules: &[String]) -> Result<Tools> {
     if !host_kernel {
         lacking.push(&KERNEL);
     }
-    let complete = |root: &Path| lacking.iter().all(|need| need.present_in(root));
+    // A fetched kernel is complete with every module a run loads.
+    let complete = |root: &Path| {
+        lacking.iter().all(|need| need.present_in(root))
+            && (host_kernel || has_modules(root, modules))
+    };
     if !complete(&fetched) {
         fetch(&lacking, modules, complete)?;
     }

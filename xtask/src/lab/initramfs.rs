@@ -1,14 +1,17 @@
-//! The VM's root filesystem: a newc cpio archive the kernel unpacks into a
-//! tmpfs before it runs /init.
+//! The VM's files, as newc cpio archives: the base initramfs the kernel
+//! unpacks before it runs /init (the init and the virtio modules), and each
+//! run's payload, which the init unpacks from the payload disk into the tmpfs
+//! that becomes its root (busybox and its applets, the step's programs, the
+//! scenario, the kernel modules the step needs, and for the container steps
+//! a root filesystem at /rootfs).
 //!
-//! The archive is reproducible: entries in a fixed order, inode numbers
-//! counted from 1, every mtime 0. It holds the guest init, busybox and its
-//! applets, the step's programs, the scenario, the kernel modules the step
-//! needs, and for the container steps a root filesystem at /rootfs.
+//! The archives are reproducible: entries in a fixed order, inode numbers
+//! counted from 1, every mtime 0.
 
 use super::host::Tools;
 use anyhow::{Context, Result};
 use cpio::newc::{Builder, ModeFileType, trailer};
+use nslab_protocol::{PAYLOAD_DISK_BYTES, PAYLOAD_OFFSET, PayloadHeader, RunArgs};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -229,4 +232,34 @@ pub fn host_program(
         }
     }
     Ok(())
+}
+
+/// Write a payload disk at `path`: its header (the run's arguments, a seed
+/// for the guest's entropy pool), the archive, and zeros up to
+/// [`PAYLOAD_DISK_BYTES`] (a sparse file: the zeros take no room).
+pub fn write_disk(path: &Path, args: RunArgs, archive: &[u8]) -> Result<()> {
+    use std::io::Read;
+    let room = PAYLOAD_DISK_BYTES - PAYLOAD_OFFSET;
+    anyhow::ensure!(
+        (archive.len() as u64) <= room,
+        "the VM's files take {} MB, more than the payload disk's {} MB",
+        archive.len() >> 20,
+        room >> 20
+    );
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut seed))
+        .context("reading /dev/urandom")?;
+    let header = PayloadHeader {
+        args,
+        seed,
+        archive_len: archive.len() as u64,
+    };
+    let written = (|| {
+        let mut disk = std::fs::File::create(path)?;
+        disk.write_all(&header.to_block())?;
+        disk.write_all(archive)?;
+        disk.set_len(PAYLOAD_DISK_BYTES)
+    })();
+    written.with_context(|| path.display().to_string())
 }

@@ -1,8 +1,10 @@
 //! Everything about running a VM, and nothing about what a step must show.
 //!
 //! [`Lab::prepare`] does the slow work once (host tools, kernel, static
-//! builds); [`Lab::boot`] builds a step's initramfs in a run directory of its
-//! own and boots it; [`Lab::shell`] boots it interactively. Run directories
+//! builds, the base initramfs and the saved VM); [`Lab::boot`] writes a
+//! step's payload disk in a run directory of its own and starts a VM with it
+//! (restored from the saved one, or booted); [`Lab::shell`] boots it
+//! interactively. Run directories
 //! (`target/nslab-vm/runs/…`) are removed when their run ends, however it
 //! ends — kept only with `NSLAB_KEEP_RUNS=1`, for debugging — and those of
 //! processes that died without cleaning up are swept at the next start.
@@ -10,18 +12,21 @@
 //! - [`host`]: QEMU, the kernel and busybox, found or fetched;
 //! - [`kernel`]: the guest kernel, unpacked once for a fast boot;
 //! - [`guest`]: the steps' programs, built static for the VM;
-//! - [`initramfs`]: the VM's root filesystem, as a cpio archive;
+//! - [`initramfs`]: the VM's files, as cpio archives;
+//! - [`snapshot`]: the booted VM, saved once and restored for each run;
 //! - [`vm`]: one QEMU run, and how it ended.
 
 pub mod guest;
 pub mod host;
 pub mod initramfs;
 pub mod kernel;
+pub mod snapshot;
 pub mod vm;
 
 use crate::course::{Course, Step, Variant};
 use crate::{root, vm_dir};
 use anyhow::{Context, Result, bail};
+use nslab_protocol::RunArgs;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -39,6 +44,10 @@ pub struct Lab {
     pub accel: Accel,
     pub tools: host::Tools,
     kernel: PathBuf,
+    /// The base initramfs: the init and the virtio modules.
+    base: PathBuf,
+    /// The saved VM every run starts from, unless snapshots are off.
+    snapshot: Option<PathBuf>,
     applets: Vec<String>,
     /// Built binaries by cargo name (`sem`, `sem-exercise`, `nslab-init`).
     bins: Bins,
@@ -57,6 +66,7 @@ pub fn keep_runs() -> bool {
 pub fn check_environment() -> Result<Accel> {
     let accel = Accel::detect()?;
     host::kernel_from_env()?;
+    snapshot::wanted()?;
     if let Ok(value) = std::env::var("NSLAB_KEEP_RUNS")
         && !matches!(value.as_str(), "" | "0" | "1")
     {
@@ -161,6 +171,7 @@ impl Lab {
         vm::install_signal_handler();
         sweep_runs();
         let mut modules: Vec<String> = course.all().flat_map(|s| s.modules.clone()).collect();
+        modules.extend(nslab_protocol::BASE_MODULES.map(String::from));
         modules.sort();
         modules.dedup();
         let tools = host::ensure(&modules)?;
@@ -195,15 +206,45 @@ impl Lab {
             crate::mistakes::write_all(&course)?;
             bins.extend(guest::build_in(&crate::mistakes::manifest(), &mistakes)?);
         }
-        Ok(Lab {
+        let init = bins
+            .get("nslab-init")
+            .context("the build produced no binary 'nslab-init'")?;
+        let base = base_initramfs(&tools, init)?;
+        let mut lab = Lab {
             course,
             accel,
             tools,
             kernel,
+            base,
+            snapshot: None,
             applets,
             bins,
             unbuilt,
-        })
+        };
+        if snapshot::wanted()? {
+            let template = lab.template(PathBuf::new(), PathBuf::new(), 0);
+            match snapshot::ensure(&template) {
+                Ok(state) => lab.snapshot = Some(state),
+                Err(err) => eprintln!(
+                    "nslab: could not save a booted VM ({err:#}); booting every VM instead"
+                ),
+            }
+        }
+        Ok(lab)
+    }
+
+    /// A VM of this lab with `disk`, its files in `out_dir`.
+    fn template(&self, disk: PathBuf, out_dir: PathBuf, timeout: u64) -> Machine {
+        Machine {
+            tools: self.tools.clone(),
+            kernel: self.kernel.clone(),
+            initramfs: self.base.clone(),
+            disk,
+            snapshot: self.snapshot.clone(),
+            accel: self.accel,
+            timeout,
+            out_dir,
+        }
     }
 
     /// The compiler's first error, when the variant of `step` did not
@@ -219,20 +260,19 @@ impl Lab {
             .with_context(|| format!("the build produced no binary '{name}'"))
     }
 
-    /// The VM's files for one step: init, busybox, programs, scenario,
-    /// written as `dir/initramfs.cpio`.
-    fn initramfs(
+    /// The VM's files for one run: busybox, programs, scenario, modules,
+    /// written as the payload disk `dir/payload.img`.
+    fn payload(
         &self,
         step: &Step,
         variant: Variant,
         script: &str,
+        args: RunArgs,
         dir: &Path,
     ) -> Result<PathBuf> {
         let busybox = &self.tools.busybox;
         let mut tree = initramfs::Tree::default();
-        tree.copy("/init", self.bin("nslab-init")?, 0o755)?;
-        tree.char_dev("/dev/console", 5, 1)
-            .char_dev("/dev/null", 1, 3)
+        tree.dir("/dev")
             .dir("/proc")
             .dir("/sys")
             .dir("/tmp")
@@ -273,10 +313,10 @@ impl Lab {
         }
         tree.file("/scenario.sh", script.as_bytes().to_vec(), 0o755);
 
-        let path = dir.join("initramfs.cpio");
-        let mut out = Vec::new();
-        tree.write(&mut out).context("writing the initramfs")?;
-        std::fs::write(&path, out).with_context(|| path.display().to_string())?;
+        let mut archive = Vec::new();
+        tree.write(&mut archive).context("writing the payload")?;
+        let path = dir.join("payload.img");
+        initramfs::write_disk(&path, args, &archive)?;
         Ok(path)
     }
 
@@ -299,35 +339,92 @@ impl Lab {
         step: &Step,
         variant: Variant,
         script: &str,
-        timeout: u64,
+        args: RunArgs,
         dir: &RunDir,
     ) -> Result<Machine> {
-        Ok(Machine {
-            tools: self.tools.clone(),
-            kernel: self.kernel.clone(),
-            initramfs: self.initramfs(step, variant, script, dir.path())?,
-            accel: self.accel,
-            modules: step.modules.clone(),
-            timeout,
-            out_dir: dir.path().to_path_buf(),
-        })
+        let timeout = args.timeout;
+        let disk = self.payload(step, variant, script, args, dir.path())?;
+        Ok(self.template(disk, dir.path().to_path_buf(), timeout))
     }
 
-    /// Boot one VM for `step` running `script`; its directory goes when the
+    /// Start one VM for `step` running `script`; its directory goes when the
     /// run ends.
     pub fn boot(&self, step: &Step, variant: Variant, script: &str) -> Result<Run> {
         let dir = RunDir::new(step, variant)?;
-        let machine = self.machine(step, variant, script, step.timeout, &dir)?;
+        let args = RunArgs {
+            timeout: step.timeout,
+            modules: step.modules.clone(),
+            shell: false,
+        };
+        self.machine(step, variant, script, args, &dir)?.run()
+    }
+
+    /// Start VMs for `step`'s solution running `script`, booted or restored
+    /// as `restored` says, for `cargo xtask bench --vm`.
+    pub fn boot_as(&self, step: &Step, script: &str, restored: bool) -> Result<Run> {
+        let dir = RunDir::new(step, Variant::Solution)?;
+        let args = RunArgs {
+            timeout: step.timeout,
+            modules: step.modules.clone(),
+            shell: false,
+        };
+        let mut machine = self.machine(step, Variant::Solution, script, args, &dir)?;
+        if !restored {
+            machine.snapshot = None;
+        } else {
+            anyhow::ensure!(
+                machine.snapshot.is_some(),
+                "no saved VM to restore (is NSLAB_SNAPSHOT off?)"
+            );
+        }
         machine.run()
     }
 
     /// An interactive VM with the step's programs on PATH, on this
-    /// terminal.
+    /// terminal (booted: its console is this terminal from the start).
     pub fn shell(&self, step: &Step, variant: Variant) -> Result<()> {
         require_terminal(step)?;
         let dir = RunDir::new(step, variant)?;
-        self.machine(step, variant, "", 0, &dir)?.interactive()
+        let args = RunArgs {
+            timeout: 0,
+            modules: step.modules.clone(),
+            shell: true,
+        };
+        let mut machine = self.machine(step, variant, "", args, &dir)?;
+        machine.snapshot = None;
+        machine.interactive()
     }
+}
+
+/// The base initramfs: the guest init and the virtio modules, the same for
+/// every step and run; kept in target/nslab-vm under a digest of its bytes.
+fn base_initramfs(tools: &host::Tools, init: &Path) -> Result<PathBuf> {
+    use sha2::Digest;
+    let mut tree = initramfs::Tree::default();
+    tree.copy("/init", init, 0o755)?;
+    // The kernel opens /dev/console for init before it runs it.
+    tree.char_dev("/dev/console", 5, 1)
+        .char_dev("/dev/null", 1, 3);
+    for module in nslab_protocol::BASE_MODULES {
+        let path = kernel::module(tools, module)?;
+        tree.copy(&format!("/lib/modules/{module}.ko"), &path, 0o644)?;
+    }
+    let mut archive = Vec::new();
+    tree.write(&mut archive)
+        .context("writing the base initramfs")?;
+    let digest = sha2::Sha256::digest(&archive);
+    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let dir = vm_dir();
+    std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
+    let path = dir.join(format!("base-{name}.cpio"));
+    if !path.exists() {
+        let mut tmp =
+            tempfile::NamedTempFile::new_in(&dir).with_context(|| dir.display().to_string())?;
+        std::io::Write::write_all(&mut tmp, &archive).context("writing the base initramfs")?;
+        tmp.persist(&path)
+            .with_context(|| path.display().to_string())?;
+    }
+    Ok(path)
 }
 
 /// Build the exercises: all at once, and when that fails one by one, so

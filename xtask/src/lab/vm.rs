@@ -1,9 +1,9 @@
-//! One throwaway VM: boot, run a scenario, collect what it printed, and say
-//! precisely how it ended.
+//! One throwaway VM: boot (or restore a saved one), run a scenario, collect
+//! what it printed, and say precisely how it ended.
 //!
 //! QEMU gets the four serial ports of [`nslab_protocol::Port`], each written
-//! to a file of the run's directory, and the isa-debug-exit device the guest
-//! init leaves through. QEMU never outlives us: it gets SIGKILL when the
+//! to a file of the run's directory, the run's payload disk (virtio), and
+//! the isa-debug-exit device the guest init leaves through. QEMU never outlives us: it gets SIGKILL when the
 //! thread that started it dies (`PR_SET_PDEATHSIG`, so even a `kill -9` of
 //! xtask takes its VMs with it), and on SIGINT, SIGTERM or SIGHUP xtask kills
 //! every VM it runs and removes their directories before it exits
@@ -11,7 +11,7 @@
 
 use super::host::Tools;
 use anyhow::{Context, Result};
-use nslab_protocol::{BOOTED, KernelArgs, Port, QEMU_EXIT_DONE, Report};
+use nslab_protocol::{BOOTED, Port, QEMU_EXIT_DONE, Report, SCENARIO_STARTS};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -82,14 +82,33 @@ impl Accel {
 pub struct Machine {
     pub tools: Tools,
     pub kernel: PathBuf,
+    /// The base initramfs: the init and the virtio modules, the same for
+    /// every run.
     pub initramfs: PathBuf,
+    /// The run's payload disk (a [`nslab_protocol::PayloadHeader`], then its
+    /// files).
+    pub disk: PathBuf,
+    /// The saved base VM to start from, when snapshots are on.
+    pub snapshot: Option<PathBuf>,
     pub accel: Accel,
-    /// Kernel modules for the guest init to load, by name.
-    pub modules: Vec<String>,
-    /// Seconds the guest init gives the scenario (0: no limit).
+    /// Seconds the guest init gives the scenario (0: no limit); the host's
+    /// own limit comes on top of it.
     pub timeout: u64,
     /// Where the serial ports' files go.
     pub out_dir: PathBuf,
+}
+
+/// How a QEMU starts.
+#[derive(Debug, Clone, Copy)]
+pub enum Start<'a> {
+    /// Boot the kernel.
+    Cold,
+    /// Restore this saved state (`-incoming`).
+    Restore(&'a Path),
+    /// Boot, with a QMP monitor on this socket, to save the VM.
+    Save(&'a Path),
+    /// Boot, with the console on this terminal.
+    Interactive,
 }
 
 /// How a VM run ended.
@@ -151,6 +170,10 @@ pub struct Run {
     pub report: Report,
     pub console: String,
     pub seconds: f64,
+    /// Seconds from QEMU's start to the scenario's: the VM's overhead.
+    pub overhead: Option<f64>,
+    /// Whether the VM was restored from a saved one rather than booted.
+    pub restored: bool,
     pub command_line: String,
     /// How a first try ended, when the VM was booted again.
     pub retried: Option<End>,
@@ -175,6 +198,28 @@ static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
 fn running() -> std::sync::MutexGuard<'static, Vec<u32>> {
     RUNNING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A QEMU in the registry of running ones, until dropped.
+pub(super) struct Registered(u32);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        running().retain(|pid| *pid != self.0);
+    }
+}
+
+/// Start a QEMU, in the registry of those the signal handler kills: none
+/// starts once the handler has begun (it holds the registry's lock).
+pub(super) fn spawn(cmd: &mut Command, qemu: &Path) -> Result<(std::process::Child, Registered)> {
+    let mut registry = running();
+    anyhow::ensure!(!stopping(), "interrupted");
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {}", qemu.display()))?;
+    let pid = child.id();
+    registry.push(pid);
+    Ok((child, Registered(pid)))
 }
 
 /// Set once a signal asked us to stop: no VM starts after it.
@@ -251,8 +296,10 @@ fn panic_line(console: &str) -> Option<String> {
 }
 
 impl Machine {
-    fn qemu(&self, interactive: bool) -> Command {
-        let mut append: Vec<String> = [
+    /// The QEMU command for this machine, started as `start` says. Every
+    /// start has the same devices, so that a saved VM restores into any.
+    pub(super) fn qemu(&self, start: Start) -> Command {
+        let append = [
             "console=ttyS0",
             "panic=-1",
             "oops=panic",
@@ -279,18 +326,7 @@ impl Machine {
             // cryptomgr.notests does not cover.
             "initcall_blacklist=init_kprobe_trace,crypto_kdf108_init",
             "quiet",
-        ]
-        .into_iter()
-        .map(String::from)
-        .collect();
-        append.extend(
-            KernelArgs {
-                timeout: self.timeout,
-                modules: self.modules.clone(),
-                shell: interactive,
-            }
-            .to_args(),
-        );
+        ];
         let mut cmd = self.tools.command(&self.tools.qemu);
         for dir in &self.tools.qemu_data {
             cmd.arg("-L").arg(dir);
@@ -315,12 +351,20 @@ impl Machine {
         .arg(append.join(" "));
         for port in Port::ALL {
             cmd.arg("-serial");
-            if interactive && port == Port::Console {
+            if matches!(start, Start::Interactive) && port == Port::Console {
                 cmd.arg("mon:stdio");
             } else {
                 cmd.arg(format!("file:{}", self.out_dir.join(port.name()).display()));
             }
         }
+        // The payload: read-only, and never cached on the host (each run's
+        // disk is read once).
+        cmd.arg("-drive")
+            .arg(format!(
+                "file={},format=raw,if=none,id=payload,readonly=on,cache=none,aio=threads",
+                self.disk.display().to_string().replace(',', ",,")
+            ))
+            .args(["-device", "virtio-blk-pci,drive=payload"]);
         cmd.args([
             "-device",
             &format!(
@@ -328,6 +372,23 @@ impl Machine {
                 nslab_protocol::DEBUG_EXIT_PORT
             ),
         ]);
+        match start {
+            Start::Restore(state) => {
+                cmd.arg("-incoming").arg(format!(
+                    "exec:cat {}",
+                    shell_words::quote(&state.to_string_lossy())
+                ));
+            }
+            Start::Save(socket) => {
+                cmd.arg("-qmp")
+                    .arg(format!("unix:{},server=on,wait=off", socket.display()));
+                // The VM is saved stopped; without this, the state would say
+                // so, and every restored VM would wait, stopped, for a
+                // `cont` (migration/global_state.c).
+                cmd.args(["-global", "migration.store-global-state=off"]);
+            }
+            Start::Cold | Start::Interactive => {}
+        }
         die_with_parent(&mut cmd);
         cmd
     }
@@ -340,8 +401,25 @@ impl Machine {
     /// init after `boot_limit`, or no end at all) or panics before its init
     /// ran is killed and booted again, once; under KVM, again in software,
     /// since a KVM that stalls is not one to trust.
+    ///
+    /// With a saved VM, the run starts by restoring it; a restore that
+    /// fails (QEMU refuses the state, or the guest never gets its payload)
+    /// is booted cold instead, and no restore is tried again.
     pub fn run(&self) -> Result<Run> {
-        let first = self.run_once()?;
+        let first = match &self.snapshot {
+            Some(state) if super::snapshot::usable() => {
+                let run = self.run_once(Start::Restore(state))?;
+                let worked = run.console.contains(BOOTED)
+                    || !matches!(run.end, End::QemuError(_) | End::BootStall | End::Timeout);
+                if worked {
+                    run
+                } else {
+                    super::snapshot::give_up(&run.end.to_string());
+                    self.run_once(Start::Cold)?
+                }
+            }
+            _ => self.run_once(Start::Cold)?,
+        };
         let booted = first.console.contains(BOOTED);
         let again = match &first.end {
             End::BootStall | End::Timeout => true,
@@ -358,55 +436,58 @@ impl Machine {
         );
         let machine = Machine {
             accel: Accel::Tcg,
+            snapshot: None,
             ..self.clone()
         };
-        let mut second = machine.run_once()?;
+        let mut second = machine.run_once(Start::Cold)?;
         second.retried = Some(first.end);
         Ok(second)
     }
 
-    fn boot_limit(&self) -> Duration {
+    pub(super) fn boot_limit(&self) -> Duration {
         match self.accel {
             Accel::Kvm => Duration::from_secs(10),
             Accel::Tcg => Duration::from_secs(20),
         }
     }
 
-    fn run_once(&self) -> Result<Run> {
+    fn run_once(&self, start: Start) -> Result<Run> {
         std::fs::create_dir_all(&self.out_dir)
             .with_context(|| self.out_dir.display().to_string())?;
         for port in Port::ALL {
             let _ = std::fs::remove_file(self.out_dir.join(port.name()));
         }
-        let mut cmd = self.qemu(false);
+        let mut cmd = self.qemu(start);
         let command_line = command_line(&cmd);
         // The guest init enforces the scenario's timeout; this one catches a
         // guest that hangs on top of it.
         let limit = Duration::from_secs(self.timeout) + self.boot_limit() + Duration::from_secs(10);
         let started = Instant::now();
-        let mut registry = running();
-        anyhow::ensure!(!stopping(), "interrupted");
-        let mut child = cmd
-            .stdin(Stdio::null())
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("cannot start {}", self.tools.qemu.display()))?;
-        registry.push(child.id());
-        drop(registry);
+            .stderr(Stdio::piped());
+        let (mut child, registered) = spawn(&mut cmd, &self.tools.qemu)?;
         let console = self.out_dir.join(Port::Console.name());
+        let shows =
+            |text: &[u8], marker: &str| text.windows(marker.len()).any(|w| w == marker.as_bytes());
         let mut booted = false;
+        let mut overhead = None;
         let waited = loop {
-            let slice = Duration::from_millis(if booted { 10 } else { 50 });
+            // Finely until the scenario starts (its time is the VM's
+            // overhead), then every 10 ms.
+            let slice = Duration::from_millis(if overhead.is_some() { 10 } else { 2 });
             match child.wait_timeout(slice) {
                 Ok(Some(status)) => break Ok(status),
                 Ok(None) => {}
                 Err(err) => break Err(End::QemuError(format!("waiting for QEMU: {err}"))),
             }
             let elapsed = started.elapsed();
-            if !booted {
-                booted = std::fs::read(&console)
-                    .is_ok_and(|text| text.windows(BOOTED.len()).any(|w| w == BOOTED.as_bytes()));
+            if overhead.is_none() {
+                let text = std::fs::read(&console).unwrap_or_default();
+                booted = booted || shows(&text, BOOTED);
+                if shows(&text, SCENARIO_STARTS) {
+                    overhead = Some(elapsed.as_secs_f64());
+                }
                 if !booted && elapsed > self.boot_limit() {
                     break Err(End::BootStall);
                 }
@@ -419,7 +500,7 @@ impl Machine {
             let _ = child.kill();
             let _ = child.wait();
         }
-        running().retain(|pid| *pid != child.id());
+        drop(registered);
         let seconds = started.elapsed().as_secs_f64();
         let mut qemu_stderr = String::new();
         if let Some(mut err) = child.stderr.take() {
@@ -469,6 +550,8 @@ impl Machine {
             report,
             console,
             seconds,
+            overhead,
+            restored: matches!(start, Start::Restore(_)),
             command_line,
             retried: None,
         })
@@ -478,15 +561,10 @@ impl Machine {
     pub fn interactive(&self) -> Result<()> {
         std::fs::create_dir_all(&self.out_dir)
             .with_context(|| self.out_dir.display().to_string())?;
-        let mut registry = running();
-        let mut child = self
-            .qemu(true)
-            .spawn()
-            .with_context(|| format!("cannot start {}", self.tools.qemu.display()))?;
-        registry.push(child.id());
-        drop(registry);
-        let status = child.wait().context("waiting for QEMU")?;
-        running().retain(|pid| *pid != child.id());
+        let (mut child, registered) = spawn(&mut self.qemu(Start::Interactive), &self.tools.qemu)?;
+        let status = child.wait().context("waiting for QEMU");
+        drop(registered);
+        let status = status?;
         match (status.code(), status.signal()) {
             (Some(QEMU_EXIT_DONE) | Some(0), _) => Ok(()),
             (_, Some(sig)) => anyhow::bail!("QEMU was killed by signal {sig}"),

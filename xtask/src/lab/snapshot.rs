@@ -1,0 +1,274 @@
+//! A booted VM, saved once and restored for every run.
+//!
+//! Every VM boots the same kernel and the same base initramfs to the same
+//! point: the init has loaded the virtio modules, printed
+//! `READY` and waits for its payload disk. So
+//! xtask boots that once, saves the VM there through QEMU's monitor (QMP
+//! `stop`, then `migrate` to a file: QEMU's own savevm format, RAM and
+//! device state), and starts each run with `-incoming` from that file and the
+//! run's own payload disk: the guest finds its header at its next look, and
+//! goes on as if it had booted. Each run is still a VM of its own, thrown away
+//! at its end; only the boot is shared.
+//!
+//! The state is cached in `target/nslab-vm/snapshots`, named by a key of
+//! everything it depends on: the kernel, the base initramfs, the QEMU binary,
+//! the accelerator (and the CPU, under KVM), and QEMU's whole command line.
+//! Change any of them and the next run saves a new one. A restore that fails
+//! makes this process boot cold from then on, and says so once;
+//! `NSLAB_SNAPSHOT=off` always boots cold.
+
+use super::vm::{Accel, Machine, Start};
+use crate::vm_dir;
+use anyhow::{Context, Result, bail};
+use nslab_protocol::{PAYLOAD_DISK_BYTES, READY};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Whether snapshots are wanted: `NSLAB_SNAPSHOT=off` (or `0`) boots every
+/// VM cold. Any other value but `on`/`1`/empty is an error, named.
+pub fn wanted() -> Result<bool> {
+    match std::env::var("NSLAB_SNAPSHOT").as_deref() {
+        Err(_) | Ok("" | "on" | "1") => Ok(true),
+        Ok("off" | "0") => Ok(false),
+        Ok(other) => bail!(
+            "NSLAB_SNAPSHOT must be on (restore a saved VM: the default) or off (boot every VM), not '{other}'"
+        ),
+    }
+}
+
+/// Set once a restore failed: this process boots cold from then on.
+static GAVE_UP: AtomicBool = AtomicBool::new(false);
+
+/// Whether restores still work in this process.
+pub fn usable() -> bool {
+    !GAVE_UP.load(Ordering::SeqCst)
+}
+
+/// A restore failed: say so once, and boot cold from now on.
+pub fn give_up(why: &str) {
+    if !GAVE_UP.swap(true, Ordering::SeqCst) {
+        eprintln!("nslab: restoring the saved VM failed ({why}); booting every VM cold instead");
+    }
+}
+
+/// The key of a saved state: a digest of what it depends on. `machine` is
+/// the base machine, whose command line (with its per-run paths left
+/// out) is part of the key.
+fn key(machine: &Machine) -> Result<String> {
+    let mut hash = Sha256::new();
+    let mut file = |path: &Path| -> Result<()> {
+        let meta = std::fs::metadata(path).with_context(|| path.display().to_string())?;
+        hash.update(format!(
+            "{}:{}:{}\n",
+            path.display(),
+            meta.len(),
+            meta.mtime()
+        ));
+        Ok(())
+    };
+    file(&machine.kernel)?;
+    file(&machine.tools.qemu)?;
+    // The base initramfs is small: its bytes.
+    let initramfs = std::fs::read(&machine.initramfs)
+        .with_context(|| machine.initramfs.display().to_string())?;
+    hash.update(&initramfs);
+    hash.update(machine.accel.name());
+    if machine.accel == Accel::Kvm {
+        // -cpu host: the CPU's model and features are in the state.
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        for line in cpuinfo.lines().take_while(|l| !l.is_empty()) {
+            if line.starts_with("model name") || line.starts_with("flags") {
+                hash.update(line);
+            }
+        }
+    }
+    let placeholder = Machine {
+        disk: PathBuf::from("DISK"),
+        out_dir: PathBuf::from("OUT"),
+        ..machine.clone()
+    };
+    for arg in placeholder.qemu(Start::Cold).get_args() {
+        hash.update(arg.as_encoded_bytes());
+        hash.update([0]);
+    }
+    hash.update(PAYLOAD_DISK_BYTES.to_le_bytes());
+    let digest = hash.finalize();
+    Ok(digest[..12].iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn dir() -> PathBuf {
+    vm_dir().join("snapshots")
+}
+
+/// The saved state for VMs like `machine`: found in the cache, or made now
+/// (once, whichever process asks first; the others wait for it).
+pub fn ensure(machine: &Machine) -> Result<PathBuf> {
+    let dir = dir();
+    std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
+    let path = dir.join(format!("{}.state", key(machine)?));
+    if path.exists() {
+        return Ok(path);
+    }
+    let lock = std::fs::File::create(dir.join("lock")).context("target/nslab-vm/snapshots/lock")?;
+    lock.lock().context("locking target/nslab-vm/snapshots")?;
+    if path.exists() {
+        return Ok(path);
+    }
+    eprintln!(
+        "nslab: booting a VM once to save it, so that every run starts from it \
+         (NSLAB_SNAPSHOT=off to boot every VM instead)"
+    );
+    let started = Instant::now();
+    save(machine, &path)?;
+    // The states of other kernels, QEMUs or options are of no more use.
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let other = entry.path();
+        if other != path && other.extension().is_some_and(|e| e == "state") {
+            let _ = std::fs::remove_file(other);
+        }
+    }
+    eprintln!(
+        "nslab: saved the booted VM in {:.1} s ({} MB)",
+        started.elapsed().as_secs_f64(),
+        std::fs::metadata(&path).map_or(0, |m| m.len() >> 20)
+    );
+    Ok(path)
+}
+
+/// Boot `machine` with a blank payload disk until its init is ready, and
+/// save it to `path`.
+fn save(machine: &Machine, path: &Path) -> Result<()> {
+    let work = tempfile::tempdir_in(dir()).context("a directory to save the VM in")?;
+    let disk = work.path().join("blank.img");
+    std::fs::File::create(&disk)
+        .and_then(|f| f.set_len(PAYLOAD_DISK_BYTES))
+        .with_context(|| disk.display().to_string())?;
+    let qmp = work.path().join("qmp.sock");
+    let base = Machine {
+        disk,
+        out_dir: work.path().to_path_buf(),
+        ..machine.clone()
+    };
+    let mut cmd = base.qemu(Start::Save(&qmp));
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let (mut child, registered) = super::vm::spawn(&mut cmd, &machine.tools.qemu)?;
+    let result = (|| {
+        let console = work.path().join(nslab_protocol::Port::Console.name());
+        let deadline = Instant::now() + base.boot_limit();
+        loop {
+            if std::fs::read(&console)
+                .is_ok_and(|text| text.windows(READY.len()).any(|w| w == READY.as_bytes()))
+            {
+                break;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                bail!("QEMU ended ({status}) before the VM was ready");
+            }
+            if Instant::now() > deadline {
+                bail!("the VM was not ready after {:?}", base.boot_limit());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let state = work.path().join("state");
+        let mut monitor = Monitor::connect(&qmp)?;
+        monitor.execute("stop", json!({}))?;
+        // No bandwidth limit: the state goes to a file.
+        monitor.execute(
+            "migrate-set-parameters",
+            json!({ "max-bandwidth": 1u64 << 40 }),
+        )?;
+        let uri = format!(
+            "exec:cat > {}",
+            shell_words::quote(&state.to_string_lossy())
+        );
+        monitor.execute("migrate", json!({ "uri": uri }))?;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let status = monitor.execute("query-migrate", json!({}))?;
+            match status["status"].as_str() {
+                Some("completed") => break,
+                Some("failed" | "cancelled") => {
+                    bail!("QEMU could not save the VM: {}", status["error-desc"])
+                }
+                _ if Instant::now() > deadline => bail!("saving the VM took over a minute"),
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        let _ = monitor.execute("quit", json!({}));
+        std::fs::rename(&state, path).with_context(|| path.display().to_string())?;
+        Ok(())
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(registered);
+    if result.is_err() {
+        let mut stderr = String::new();
+        if let Some(mut err) = child.stderr.take() {
+            use std::io::Read;
+            let _ = err.read_to_string(&mut stderr);
+        }
+        if !stderr.trim().is_empty() {
+            return result.with_context(|| format!("QEMU said: {}", stderr.trim()));
+        }
+    }
+    result
+}
+
+/// A QMP connection: one JSON object per line each way.
+struct Monitor {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+}
+
+impl Monitor {
+    fn connect(path: &Path) -> Result<Monitor> {
+        let stream = UnixStream::connect(path)
+            .with_context(|| format!("connecting to QEMU's monitor at {}", path.display()))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let mut monitor = Monitor {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+        };
+        let greeting = monitor.read()?;
+        anyhow::ensure!(
+            greeting.get("QMP").is_some(),
+            "not a QMP greeting: {greeting}"
+        );
+        monitor.execute("qmp_capabilities", json!({}))?;
+        Ok(monitor)
+    }
+
+    fn read(&mut self) -> Result<Value> {
+        let mut line = String::new();
+        let n = self
+            .reader
+            .read_line(&mut line)
+            .context("reading QEMU's monitor")?;
+        anyhow::ensure!(n > 0, "QEMU's monitor closed");
+        serde_json::from_str(&line).with_context(|| format!("QEMU's monitor said: {line}"))
+    }
+
+    /// Run a command; its `return` value. Events on the way are skipped.
+    fn execute(&mut self, command: &str, arguments: Value) -> Result<Value> {
+        let request = json!({ "execute": command, "arguments": arguments });
+        writeln!(self.writer, "{request}").context("writing to QEMU's monitor")?;
+        loop {
+            let reply = self.read()?;
+            if let Some(value) = reply.get("return") {
+                return Ok(value.clone());
+            }
+            if let Some(error) = reply.get("error") {
+                bail!("QEMU's monitor refused {command}: {error}");
+            }
+        }
+    }
+}
