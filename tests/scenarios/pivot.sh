@@ -5,18 +5,20 @@ cd /
 note "Share the VM's mounts, as systemd does on most hosts (mount_namespaces(7))"
 run 'mount --make-rshared /'
 
-note 'escape, as root in the chroot of step 7'"'"'s container: chroot("/tmp") with the working'
-echo '# directory left at /, chdir("..") until it stops, chroot("."), then the command: out'
+note 'escape (provided) does chroot("/tmp") and leaves its working directory at /, then'
+echo '# chdir("..") until .. goes nowhere, and chroot("."). In the chroot of step 7'"'"'s container'
+echo "# it gets out: /etc/hostname is the VM's, and / holds the VM's files"
 run 'cp /bin/escape /rootfs/bin/escape'
 run 'container --rootfs /rootfs escape cat /etc/hostname'
 run 'container --rootfs /rootfs escape ls /'
 
-note "The same escape in pivotcontainer: .. from its / leads nowhere, nothing of the VM is there"
+note "The same escape in pivotcontainer: .. from its / goes nowhere, and nothing of the VM is there"
 run 'pivotcontainer --rootfs /rootfs escape cat /etc/hostname'
 run 'pivotcontainer --rootfs /rootfs escape ls -a /'
 
-note "Its mount table: /rootfs (the bind mount) as /, and its /proc; the old root is gone"
-run 'pivotcontainer --rootfs /rootfs cat /proc/self/mountinfo'
+note "Its mount table (root, mount point, type): the bind mount of /rootfs as /, and its /proc;"
+echo "# the old root is gone"
+run 'pivotcontainer --rootfs /rootfs cut -d" " -f4,5,8 /proc/self/mountinfo'
 
 note 'pivot_root moves only the working directories at the top of the old root: chdir("/")'
 echo "# brings ours inside, where from /etc, .. is the container's /"
