@@ -78,9 +78,11 @@ fn setup(options: &Options) -> Result<()> {
     // TODO: create the directory OLD_ROOT in the root filesystem
     // (std::fs::create_dir_all), then pivot_root(&options.rootfs, &put_old)
     // (nix::unistd::pivot_root): the old root moves there, the bind mount
-    // becomes "/". Should it fail, remove the directory before returning the
-    // error. Then chdir("/"): pivot_root moves only the working directories
-    // that were at the old root's top.
+    // becomes "/". Should it fail, remove the directory, and return
+    // Error::sys(format!("pivot_root({rootfs}, {shown_old})"), errno), with
+    // shown_old = shown(put_old.as_os_str()): the scenario shows that line.
+    // Then chdir("/"): pivot_root moves only the working directories that
+    // were at the old root's top.
     // @solution
     let put_old = options.rootfs.join(OLD_ROOT);
     let shown_old = shown(put_old.as_os_str());
@@ -100,7 +102,8 @@ fn setup(options: &Options) -> Result<()> {
     // TODO: the old root is now at /.oldroot, every host mount below it.
     // Unmount it: umount2(&old_root, MntFlags::MNT_DETACH) (a plain umount
     // refuses a mount that has mounts below it); then remove the empty
-    // directory (std::fs::remove_dir).
+    // directory (std::fs::remove_dir). Name the calls in their errors as
+    // above: "umount2(/.oldroot)", "rmdir(/.oldroot)".
     let old_root = Path::new("/").join(OLD_ROOT);
     // @solution
     let shown_old = shown(old_root.as_os_str());
