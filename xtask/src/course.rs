@@ -99,7 +99,8 @@ pub struct Step {
     pub mistake: Vec<Mistake>,
     /// Whether the previous step's solution, installed under this step's
     /// program names, must fail this step: the check that the scenario tests
-    /// what the step adds (only where the programs are comparable).
+    /// what the step adds (only where the programs are comparable). A
+    /// program the previous step lacks stays this step's solution's.
     #[serde(default)]
     pub previous_fails: bool,
     /// A demonstration, not a step (set from `[[demo]]`).

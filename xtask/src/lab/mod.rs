@@ -296,13 +296,12 @@ impl Lab {
         let previous = self.course.before(&step.id).last();
         for (i, bin) in step.bins.iter().enumerate() {
             let built = match (variant, previous) {
-                (Variant::Previous, Some(previous)) => previous
-                    .bins
-                    .get(i)
-                    .with_context(|| {
-                        format!("step {} has fewer programs than {}", previous.id, step.id)
-                    })?
-                    .clone(),
+                // A program the previous step lacks (a provided tool, such
+                // as the pivot step's escape) is this step's solution's.
+                (Variant::Previous, Some(previous)) => match previous.bins.get(i) {
+                    Some(theirs) => theirs.clone(),
+                    None => step.built_bin(bin, Variant::Solution),
+                },
                 (Variant::Previous, None) => bail!("step {} is the first", step.id),
                 _ => step.built_bin(bin, variant),
             };
