@@ -233,6 +233,17 @@ impl Lab {
         Ok(lab)
     }
 
+    /// The saved VM every run starts from, if any.
+    pub fn snapshot(&self) -> Option<&Path> {
+        self.snapshot.as_deref()
+    }
+
+    /// Start the runs from this saved VM instead (or boot them, with
+    /// `None`): for the tests of a restore that fails.
+    pub fn replace_snapshot(&mut self, state: Option<PathBuf>) {
+        self.snapshot = state;
+    }
+
     /// A VM of this lab with `disk`, its files in `out_dir`.
     fn template(&self, disk: PathBuf, out_dir: PathBuf, timeout: u64) -> Machine {
         Machine {

@@ -415,7 +415,9 @@ impl Machine {
                     run
                 } else {
                     super::snapshot::give_up(&run.end.to_string());
-                    self.run_once(Start::Cold)?
+                    let mut cold = self.run_once(Start::Cold)?;
+                    cold.retried = Some(run.end);
+                    cold
                 }
             }
             _ => self.run_once(Start::Cold)?,
