@@ -362,23 +362,15 @@ impl Lab {
     /// run ends.
     pub fn boot(&self, step: &Step, variant: Variant, script: &str) -> Result<Run> {
         let dir = RunDir::new(step, variant)?;
-        let args = RunArgs {
-            timeout: step.timeout,
-            modules: step.modules.clone(),
-            shell: false,
-        };
-        self.machine(step, variant, script, args, &dir)?.run()
+        self.machine(step, variant, script, run_args(step, false), &dir)?
+            .run()
     }
 
-    /// Start VMs for `step`'s solution running `script`, booted or restored
-    /// as `restored` says, for `cargo xtask bench --vm`.
+    /// Start one VM for `step`'s solution running `script`, restored or
+    /// booted as `restored` says, for `cargo xtask bench --vm`.
     pub fn boot_as(&self, step: &Step, script: &str, restored: bool) -> Result<Run> {
         let dir = RunDir::new(step, Variant::Solution)?;
-        let args = RunArgs {
-            timeout: step.timeout,
-            modules: step.modules.clone(),
-            shell: false,
-        };
+        let args = run_args(step, false);
         let mut machine = self.machine(step, Variant::Solution, script, args, &dir)?;
         if !restored {
             machine.snapshot = None;
@@ -396,14 +388,20 @@ impl Lab {
     pub fn shell(&self, step: &Step, variant: Variant) -> Result<()> {
         require_terminal(step)?;
         let dir = RunDir::new(step, variant)?;
-        let args = RunArgs {
-            timeout: 0,
-            modules: step.modules.clone(),
-            shell: true,
-        };
+        let args = run_args(step, true);
         let mut machine = self.machine(step, variant, "", args, &dir)?;
         machine.snapshot = None;
         machine.interactive()
+    }
+}
+
+/// What the init is asked for a run of `step`: the scenario with the step's
+/// timeout, or an interactive shell with none.
+fn run_args(step: &Step, shell: bool) -> RunArgs {
+    RunArgs {
+        timeout: if shell { 0 } else { step.timeout },
+        modules: step.modules.clone(),
+        shell,
     }
 }
 
