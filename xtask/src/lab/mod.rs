@@ -432,6 +432,13 @@ fn base_initramfs(tools: &host::Tools, init: &Path) -> Result<PathBuf> {
         std::io::Write::write_all(&mut tmp, &archive).context("writing the base initramfs")?;
         tmp.persist(&path)
             .with_context(|| path.display().to_string())?;
+        // Those of earlier inits are of no more use.
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("base-") && name.ends_with(".cpio") && entry.path() != path {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
     Ok(path)
 }
