@@ -55,8 +55,15 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Build the course book into book/build (installs mdbook if missing).
-    Book,
+    /// Build the course book into book/build, each translation into
+    /// book/build/LANG (installs mdbook and mdbook-i18n-helpers if missing).
+    Book {
+        /// Instead, extract the English text's messages again into
+        /// po/messages.pot and merge them into every po/LANG.po, for the
+        /// translators (needs GNU gettext's msgmerge).
+        #[arg(long)]
+        update_po: bool,
+    },
     /// Time `container /bin/true` next to util-linux unshare and a bare
     /// chroot, on the host (as root).
     Bench {
@@ -125,7 +132,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Exercises { check, force } => instructor::exercises(check, force),
-        Command::Book => instructor::book(),
+        Command::Book { update_po } => instructor::book(update_po),
         Command::Bench { runs } => instructor::bench(runs),
         Command::Verify { step } => student::verify(step),
         Command::Watch { step } => student::watch(step),
