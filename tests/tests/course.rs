@@ -1,6 +1,7 @@
 //! The course's own consistency, without a VM: the book builds (mdbook is
 //! installed if missing), the README lists every step as the manifest says,
-//! and every exercise is what its solution's marked regions give.
+//! every exercise is what its solution's marked regions give, and the
+//! book's translations (po/LANG.po) are complete and build.
 
 use xtask::course::Course;
 
@@ -93,6 +94,130 @@ fn every_diagnosis_pattern_is_a_valid_regex() {
             if let Err(err) = regex::Regex::new(&diagnosis.pattern) {
                 panic!("step {}: bad diagnosis pattern: {err}", step.id);
             }
+        }
+    }
+}
+
+/// A directory of this test's own under target/ (removed when dropped).
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = xtask::root()
+            .join("target/nslab-book")
+            .join(format!("test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn every_translation_of_the_book_is_complete_and_up_to_date() {
+    let languages = xtask::book::languages().unwrap();
+    assert!(
+        languages.iter().any(|l| l == "fr"),
+        "po/fr.po is missing: {languages:?}"
+    );
+    xtask::book::ensure_mdbook().unwrap();
+    xtask::book::ensure_i18n_helpers().unwrap();
+    // The messages of the English book as it is now, extracted afresh.
+    let scratch = Scratch::new("pot");
+    let pot = xtask::book::extract_messages(&scratch.0).unwrap();
+    let mut problems = xtask::book::template_problems(&pot).unwrap();
+    for lang in &languages {
+        problems.extend(xtask::book::catalogue_problems(lang, &pot).unwrap());
+    }
+    assert!(
+        problems.is_empty(),
+        "the book's translations are behind its English text:\n  {}\n\
+         Run `cargo xtask book --update-po`, then translate each empty or fuzzy \
+         entry of po/LANG.po and remove its fuzzy flag (README: For translators).",
+        problems.join("\n  ")
+    );
+    // GNU gettext's own check, where it is installed: the format, and
+    // every message translated, none fuzzy.
+    for lang in &languages {
+        let po = xtask::root().join(format!("po/{lang}.po"));
+        let Ok(out) = std::process::Command::new("msgfmt")
+            .args(["--check", "--statistics", "--output-file=/dev/null"])
+            .arg(&po)
+            .output()
+        else {
+            eprintln!("msgfmt not found (GNU gettext): po/{lang}.po checked by xtask alone");
+            continue;
+        };
+        let report = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "msgfmt --check po/{lang}.po:\n{report}"
+        );
+        assert!(
+            !report.contains("fuzzy") && !report.contains("untranslated"),
+            "msgfmt --statistics po/{lang}.po: {report}"
+        );
+    }
+}
+
+#[test]
+fn the_french_book_has_every_chapter_and_a_language_switch() {
+    let course = Course::load().unwrap();
+    let scratch = Scratch::new("fr");
+    // Also checks every link and anchor of every page, in both languages.
+    if let Err(problems) = xtask::book::build_into(&course, &scratch.0) {
+        panic!("{problems:#}");
+    }
+    let summary = std::fs::read_to_string(xtask::root().join("book/src/SUMMARY.md")).unwrap();
+    let chapters: Vec<&str> = summary
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .collect();
+    for step in &course.step {
+        let chapter = format!("steps/{}.md", step.id);
+        assert!(
+            chapters.contains(&chapter.as_str()),
+            "SUMMARY.md lacks {chapter}"
+        );
+    }
+    let heading = |html: &str| -> String {
+        let at = html.find("<h1").expect("a page with a heading");
+        let text = &html[at..];
+        let text = &text[text.find('>').unwrap() + 1..text.find("</h1>").unwrap()];
+        text.split('<')
+            .map(|part| part.rsplit('>').next().unwrap_or(""))
+            .collect()
+    };
+    for chapter in chapters {
+        let page = chapter.replace(".md", ".html");
+        let english = std::fs::read_to_string(scratch.0.join(&page)).unwrap();
+        let french = std::fs::read_to_string(scratch.0.join("fr").join(&page))
+            .unwrap_or_else(|e| panic!("book/build/fr/{page}: {e}"));
+        assert!(
+            french.contains("<html lang=\"fr\""),
+            "fr/{page}: not in French"
+        );
+        assert!(
+            french.contains("hreflang=\"en\""),
+            "fr/{page}: no link to English"
+        );
+        assert!(
+            english.contains("hreflang=\"fr\""),
+            "{page}: no link to French"
+        );
+        // Its heading is the French one ("Introduction" is both).
+        if page != "introduction.html" {
+            assert_ne!(
+                heading(&english),
+                heading(&french),
+                "fr/{page}: an English heading"
+            );
         }
     }
 }

@@ -60,8 +60,15 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Build the course book into book/build (installs mdbook if missing).
-    Book,
+    /// Build the course book into book/build, each translation into
+    /// book/build/LANG (installs mdbook and mdbook-i18n-helpers if missing).
+    Book {
+        /// Instead, extract the English text's messages again into
+        /// po/messages.pot and merge them into every po/LANG.po, for the
+        /// translators (needs GNU gettext's msgmerge).
+        #[arg(long)]
+        update_po: bool,
+    },
     /// Time `container /bin/true` next to util-linux unshare and a bare
     /// chroot, on the host (as root); with --vm, VMs restored from the saved
     /// one next to VMs booted cold.
@@ -150,7 +157,7 @@ fn main() -> ExitCode {
         ),
         Command::Exercises { check, force } => instructor::exercises(check, force),
         Command::Messages { update } => xtask::i18n::messages(update),
-        Command::Book => instructor::book(),
+        Command::Book { update_po } => instructor::book(update_po),
         Command::Bench { runs, vm, check } => instructor::bench(runs, vm, check),
         Command::Verify { step } => student::verify(step),
         Command::Watch { step } => student::watch(step),

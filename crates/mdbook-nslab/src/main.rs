@@ -24,10 +24,15 @@ fn main() -> ExitCode {
 fn run() -> anyhow::Result<()> {
     let mut input = String::new();
     std::io::stdin().read_to_string(&mut input)?;
-    let (_context, mut book): (serde_json::Value, serde_json::Value) =
-        serde_json::from_str(&input)?;
+    let (context, mut book): (serde_json::Value, serde_json::Value) = serde_json::from_str(&input)?;
+    // The book's language (`book.language`, "fr" for the French book), for
+    // the words the directives add around the course's text.
+    let language = context
+        .pointer("/config/book/language")
+        .and_then(|l| l.as_str())
+        .unwrap_or("en");
     let course = xtask::course::Course::load()?;
-    xtask::book::preprocess(&course, &mut book)?;
+    xtask::book::preprocess(&course, &mut book, language)?;
     serde_json::to_writer(std::io::stdout().lock(), &book)?;
     Ok(())
 }
