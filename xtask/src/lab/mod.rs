@@ -490,9 +490,10 @@ pub fn require_terminal(step: &Step) -> Result<()> {
     Ok(())
 }
 
-const PASSWD: &str =
-    "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
-const GROUP: &str = "root:x:0:\nnogroup:x:65534:\n";
+/// The VM's users: root, nobody, and student (uid 1000), an ordinary user
+/// for the steps that run without privilege (`su student -c CMD`).
+const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nstudent:x:1000:1000:student:/tmp:/bin/sh\n";
+const GROUP: &str = "root:x:0:\nnogroup:x:65534:\nstudent:x:1000:\n";
 
 /// Run `jobs` on up to `parallel` threads, results in the jobs' order.
 pub fn in_parallel<J: Sync, R: Send>(
