@@ -170,8 +170,9 @@ fn setup(options: &Options) -> Result<()> {
 // ANCHOR_END: setup
 
 /// Exec the command, found in the container's PATH (we are inside the root
-/// filesystem now), with a small fixed environment.
-fn exec(command: &[OsString]) -> Error {
+/// filesystem now), with a small fixed environment. The pivot step's
+/// container execs its command the same way.
+pub fn exec(command: &[OsString]) -> Error {
     let Some(path) = resolve_in(Path::new("/"), &command[0]) else {
         return Error::msg(format!(
             "no command {} in the container",

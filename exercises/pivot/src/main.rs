@@ -17,12 +17,10 @@
 //! From then on, nothing of the host is in the container's mount namespace:
 //! there is no directory left to climb out to.
 
-use container::{CONTAINER_PATH, Options, clone_container, namespaces, wait_container};
+use container::{Options, clone_container, exec, namespaces, wait_container};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
-use nix::unistd::{chdir, execve, pivot_root, sethostname};
+use nix::unistd::{chdir, pivot_root, sethostname};
 use nslab::{Error, Result, program_name, shown};
-use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// Where the old root goes, inside the new one, until it is unmounted.
@@ -94,56 +92,4 @@ fn setup(options: &Options) -> Result<()> {
         None::<&str>,
     )
     .map_err(|errno| Error::sys("mount(proc, /proc)", errno))
-}
-
-/// Exec the command, found in the container's PATH (its root is ours now),
-/// with a small fixed environment.
-fn exec(command: &[OsString]) -> Error {
-    let Some(path) = find_in_path(&command[0]) else {
-        return Error::msg(format!(
-            "no command {} in the container",
-            shown(&command[0])
-        ));
-    };
-    let cstring =
-        |s: &[u8]| CString::new(s).map_err(|_| Error::msg("an argument contains a NUL byte"));
-    let build = || -> Result<(CString, Vec<CString>, Vec<CString>)> {
-        let argv = command
-            .iter()
-            .map(|a| cstring(a.as_bytes()))
-            .collect::<Result<_>>()?;
-        let env = [
-            &format!("PATH={CONTAINER_PATH}"),
-            "HOME=/root",
-            "TERM=linux",
-        ]
-        .into_iter()
-        .map(|var| cstring(var.as_bytes()))
-        .collect::<Result<_>>()?;
-        Ok((cstring(&path)?, argv, env))
-    };
-    match build() {
-        Ok((path, argv, env)) => {
-            let errno = execve(&path, &argv, &env).unwrap_err();
-            Error::sys(format!("execve({})", shown(&command[0])), errno)
-        }
-        Err(err) => err,
-    }
-}
-
-/// `command` as given when it has a '/', else the first executable of that
-/// name in the container's PATH.
-fn find_in_path(command: &std::ffi::OsStr) -> Option<Vec<u8>> {
-    use std::os::unix::fs::PermissionsExt;
-    let executable = |path: &Path| {
-        std::fs::metadata(path)
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .then(|| path.as_os_str().as_bytes().to_vec())
-    };
-    if command.as_bytes().contains(&b'/') {
-        return executable(Path::new(command));
-    }
-    CONTAINER_PATH
-        .split(':')
-        .find_map(|dir| executable(&Path::new(dir).join(command)))
 }

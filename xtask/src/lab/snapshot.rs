@@ -165,9 +165,7 @@ fn save(machine: &Machine, path: &Path) -> Result<()> {
         let console = work.path().join(nslab_protocol::Port::Console.name());
         let deadline = Instant::now() + base.boot_limit();
         loop {
-            if std::fs::read(&console)
-                .is_ok_and(|text| text.windows(READY.len()).any(|w| w == READY.as_bytes()))
-            {
+            if std::fs::read(&console).is_ok_and(|text| super::vm::shows(&text, READY)) {
                 break;
             }
             if let Ok(Some(status)) = child.try_wait() {

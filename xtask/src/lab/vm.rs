@@ -287,6 +287,13 @@ fn read_capped(path: &Path) -> std::io::Result<String> {
     Ok(text)
 }
 
+/// Whether the console's bytes show one of the init's markers.
+pub(super) fn shows(console: &[u8], marker: &str) -> bool {
+    console
+        .windows(marker.len())
+        .any(|w| w == marker.as_bytes())
+}
+
 /// The line of a kernel panic on the console, if any.
 fn panic_line(console: &str) -> Option<String> {
     console
@@ -470,8 +477,6 @@ impl Machine {
             .stderr(Stdio::piped());
         let (mut child, registered) = spawn(&mut cmd, &self.tools.qemu)?;
         let console = self.out_dir.join(Port::Console.name());
-        let shows =
-            |text: &[u8], marker: &str| text.windows(marker.len()).any(|w| w == marker.as_bytes());
         let mut booted = false;
         let mut overhead = None;
         let waited = loop {
