@@ -23,6 +23,9 @@ use wait_timeout::ChildExt;
 /// 200 MB must not flood the terminal or the diff.
 pub const OUTPUT_CAP: usize = 64 * 1024;
 
+/// The guest's memory.
+const RAM: &str = "256M";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accel {
     Kvm,
@@ -103,10 +106,13 @@ pub struct Machine {
 pub enum Start<'a> {
     /// Boot the kernel.
     Cold,
-    /// Restore this saved state (`-incoming`).
+    /// Restore this saved state, its memory beside it
+    /// ([`super::snapshot::ram_of`]): `-incoming defer`, and the monitor on
+    /// stdin and stdout to start the migration.
     Restore(&'a Path),
-    /// Boot, with a QMP monitor on this socket, to save the VM.
-    Save(&'a Path),
+    /// Boot, with a QMP monitor on the socket `qmp` and the guest's memory
+    /// in the file `ram`, to save the VM.
+    Save { qmp: &'a Path, ram: &'a Path },
     /// Boot, with the console on this terminal.
     Interactive,
 }
@@ -338,7 +344,7 @@ impl Machine {
         for dir in &self.tools.qemu_data {
             cmd.arg("-L").arg(dir);
         }
-        cmd.args(["-M", "pc", "-m", "256M", "-smp", "1"]);
+        cmd.args(["-M", "pc", "-m", RAM, "-smp", "1"]);
         match self.accel {
             Accel::Kvm => cmd.args(["-accel", "kvm", "-cpu", "host"]),
             Accel::Tcg => cmd.args(["-accel", "tcg"]),
@@ -379,16 +385,27 @@ impl Machine {
                 nslab_protocol::DEBUG_EXIT_PORT
             ),
         ]);
+        // The memory of a saved VM is a file: written by the VM that is
+        // saved, mapped copy-on-write by each one restored.
+        let ram = |path: &Path, share: &str| {
+            format!(
+                "memory-backend-file,id=nslab-ram,size={RAM},share={share},mem-path={}",
+                path.display().to_string().replace(',', ",,")
+            )
+        };
         match start {
             Start::Restore(state) => {
-                cmd.arg("-incoming").arg(format!(
-                    "exec:cat {}",
-                    shell_words::quote(&state.to_string_lossy())
-                ));
+                cmd.arg("-object")
+                    .arg(ram(&super::snapshot::ram_of(state), "off"))
+                    .args(["-machine", "memory-backend=nslab-ram"])
+                    .args(["-incoming", "defer", "-qmp", "stdio"]);
             }
-            Start::Save(socket) => {
-                cmd.arg("-qmp")
-                    .arg(format!("unix:{},server=on,wait=off", socket.display()));
+            Start::Save { qmp, ram: file } => {
+                cmd.arg("-object")
+                    .arg(ram(file, "on"))
+                    .args(["-machine", "memory-backend=nslab-ram"])
+                    .arg("-qmp")
+                    .arg(format!("unix:{},server=on,wait=off", qmp.display()));
                 // The VM is saved stopped; without this, the state would say
                 // so, and every restored VM would wait, stopped, for a
                 // `cont` (migration/global_state.c).
@@ -472,35 +489,59 @@ impl Machine {
         // guest that hangs on top of it.
         let limit = Duration::from_secs(self.timeout) + self.boot_limit() + Duration::from_secs(10);
         let started = Instant::now();
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
+        let restore = match start {
+            Start::Restore(state) => Some(state),
+            _ => None,
+        };
+        let monitor = if restore.is_some() {
+            Stdio::piped
+        } else {
+            Stdio::null
+        };
+        cmd.stdin(monitor())
+            .stdout(monitor())
             .stderr(Stdio::piped());
         let (mut child, registered) = spawn(&mut cmd, &self.tools.qemu)?;
+        // The monitor of a restore, kept open while QEMU runs; or why it
+        // could not start the restore.
+        let (_monitor, refused) = match (restore, child.stdin.take(), child.stdout.take()) {
+            (Some(state), Some(stdin), Some(stdout)) => {
+                match super::snapshot::restore(stdin, stdout, state, self.boot_limit()) {
+                    Ok(monitor) => (Some(monitor), None),
+                    Err(err) => (None, Some(format!("{err:#}"))),
+                }
+            }
+            _ => (None, None),
+        };
         let console = self.out_dir.join(Port::Console.name());
         let mut booted = false;
         let mut overhead = None;
-        let waited = loop {
-            // Finely until the scenario starts (its time is the VM's
-            // overhead), then every 10 ms.
-            let slice = Duration::from_millis(if overhead.is_some() { 10 } else { 2 });
-            match child.wait_timeout(slice) {
-                Ok(Some(status)) => break Ok(status),
-                Ok(None) => {}
-                Err(err) => break Err(End::QemuError(format!("waiting for QEMU: {err}"))),
-            }
-            let elapsed = started.elapsed();
-            if overhead.is_none() {
-                let text = std::fs::read(&console).unwrap_or_default();
-                booted = booted || shows(&text, BOOTED);
-                if shows(&text, SCENARIO_STARTS) {
-                    overhead = Some(elapsed.as_secs_f64());
+        let waited = if let Some(why) = &refused {
+            Err(End::QemuError(format!("restoring the saved VM: {why}")))
+        } else {
+            loop {
+                // Finely until the scenario starts (its time is the VM's
+                // overhead), then every 10 ms.
+                let slice = Duration::from_millis(if overhead.is_some() { 10 } else { 2 });
+                match child.wait_timeout(slice) {
+                    Ok(Some(status)) => break Ok(status),
+                    Ok(None) => {}
+                    Err(err) => break Err(End::QemuError(format!("waiting for QEMU: {err}"))),
                 }
-                if !booted && elapsed > self.boot_limit() {
-                    break Err(End::BootStall);
+                let elapsed = started.elapsed();
+                if overhead.is_none() {
+                    let text = std::fs::read(&console).unwrap_or_default();
+                    booted = booted || shows(&text, BOOTED);
+                    if shows(&text, SCENARIO_STARTS) {
+                        overhead = Some(elapsed.as_secs_f64());
+                    }
+                    if !booted && elapsed > self.boot_limit() {
+                        break Err(End::BootStall);
+                    }
                 }
-            }
-            if elapsed > limit {
-                break Err(End::Timeout);
+                if elapsed > limit {
+                    break Err(End::Timeout);
+                }
             }
         };
         if waited.is_err() {
@@ -519,6 +560,9 @@ impl Machine {
         let console = read(Port::Console).unwrap_or_default();
         let report = Report::parse(&read(Port::Report).unwrap_or_default());
         let end = match waited {
+            Err(End::QemuError(why)) if !qemu_stderr.trim().is_empty() => {
+                End::QemuError(format!("{why}: {}", qemu_stderr.trim()))
+            }
             Err(end) => end,
             Ok(status) => match (status.code(), status.signal()) {
                 (_, Some(sig)) => End::QemuKilled(sig),
