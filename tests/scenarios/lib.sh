@@ -39,19 +39,47 @@ note() {
     echo "# $*"
 }
 
+# Under emulation every fork and exec costs milliseconds of the VM's one
+# CPU, which the program under test needs: what the functions below do
+# while they wait is the shell's own (read, test, kill), never a command.
+#
+#   line VAR FILE        VAR=the first line of FILE, empty when FILE cannot be
+#                        read (a process that is gone): $(cat FILE) without
+#                        its fork
+#   pause                waits 10 ms: a read that times out on a FIFO nobody
+#                        writes (usleep would fork)
+#   seconds              $now=whole seconds since the VM booted (date forks)
+line() {
+    eval "$1="
+    { read -r "$1" < "$2"; } 2> /dev/null
+    return 0
+}
+
+mkfifo /tmp/.pause
+pause() {
+    read -t 0.01 _ <> /tmp/.pause
+}
+
+seconds() {
+    read -r now _ < /proc/uptime
+    now=${now%.*}
+}
+
 # Wait until a condition holds, for 15 s at most (a loaded machine under
 # TCG is slow) or the seconds given. Every condition also holds once what
 # it waits for can no longer happen (the process it waits on is gone), so
 # that no run waits out the limit for the dead; one that does says so on
 # stderr, which the transcript shows.
 await() {
-    deadline=$(($(date +%s) + ${2:-15}))
+    seconds
+    deadline=$((now + ${2:-15}))
     while ! eval "$1"; do
-        if [ "$(date +%s)" -ge $deadline ]; then
+        seconds
+        if [ "$now" -ge $deadline ]; then
             echo "(gave up waiting after ${2:-15} s for: $1)" >&2
             return 1
         fi
-        usleep 10000
+        pause
     done
 }
 
@@ -69,7 +97,7 @@ spawn() {
     eval "exec $3" > /dev/null 2>&1 &
     eval "$1=$!"
     # (or until it dies before it gets there)
-    await "[ \"\$(cat /proc/$!/comm 2>/dev/null)\" = $2 ] || ! kill -0 $! 2>/dev/null"
+    await "{ line comm /proc/$!/comm; [ \"\$comm\" = $2 ]; } || ! kill -0 $! 2>/dev/null"
 }
 
 # (busybox sh reports a job killed by a signal on stderr: not ours)

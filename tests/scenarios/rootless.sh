@@ -10,24 +10,33 @@ cd /
 # writing). A child that does not wait for its maps then execs before them
 # every time, not only when it happens to be fast.
 cat > /tmp/gate <<'SCRIPT'
+# (the shell's own read and test where it can: under emulation a fork
+# costs the child the CPU it needs to get where this waits for it)
 settled() {
     parent=
     for pid in $(pidof rootless); do
-        up=$(awk '/^PPid:/ { print $2 }' /proc/$pid/status 2>/dev/null)
-        [ "$(cat /proc/$up/comm 2>/dev/null)" = rootless ] || parent=$pid
+        { read -r _ _ _ up _ < /proc/$pid/stat; } 2>/dev/null || continue
+        comm=
+        { read -r comm < /proc/$up/comm; } 2>/dev/null
+        [ "$comm" = rootless ] || parent=$pid
     done
     [ -n "$parent" ] || return 1
-    child=$(cat /proc/$parent/task/$parent/children 2>/dev/null)
+    child=
+    { read -r child _ < /proc/$parent/task/$parent/children; } 2>/dev/null
+    syscall=
     if [ -z "$child" ]; then
-        set -- $(cat /proc/$parent/syscall 2>/dev/null)
+        { read -r syscall < /proc/$parent/syscall; } 2>/dev/null
+        set -- $syscall
         [ "$1" = 1 ]
         return
     fi
-    set -- $child
-    child=$1
-    [ "$(cat /proc/$child/comm 2>/dev/null)" = rootless ] || return 0
-    grep -qs '^State:.Z' /proc/$child/status && return 0
-    set -- $(cat /proc/$child/syscall 2>/dev/null)
+    comm=
+    { read -r comm < /proc/$child/comm; } 2>/dev/null
+    [ "$comm" = rootless ] || return 0
+    { read -r _ _ state _ < /proc/$child/stat; } 2>/dev/null || return 0
+    [ "$state" = Z ] && return 0
+    { read -r syscall < /proc/$child/syscall; } 2>/dev/null
+    set -- $syscall
     [ "$1" = 0 ] || return 1
     pipe=$(readlink /proc/$child/fd/$(($2)))
     case "$pipe" in pipe:*) ;; *) return 1 ;; esac
@@ -36,9 +45,12 @@ settled() {
     done
     return 1
 }
-deadline=$(($(date +%s) + 15))
-while ! settled && [ "$(date +%s)" -lt $deadline ]; do
-    usleep 10000
+read -r now _ < /proc/uptime
+deadline=$((${now%.*} + 15))
+while ! settled; do
+    read -r now _ < /proc/uptime
+    [ "${now%.*}" -lt $deadline ] || break
+    read -t 0.01 _ <> /tmp/.pause
 done
 dd bs=4096 count=16 of=/dev/null 2>/dev/null
 exec cat
@@ -72,7 +84,7 @@ start box 'su student -c "rootless --rootfs /rootfs sleep 1000"'
 child=$(sed -n 's/^rootless: PID of child created by clone() is \([0-9]*\)/\1/p' /tmp/box.out)
 parent=$(awk '/^PPid:/ { print $2 }' /proc/${child:-0}/status 2>/dev/null)
 # (the child execs sleep once its maps are written; the parent then waits)
-await '{ [ "$(cat /proc/$child/comm 2>/dev/null)" = sleep ] && [ "$(cut -d" " -f1 /proc/$parent/syscall 2>/dev/null)" = 61 ]; } || ! kill -0 $box 2>/dev/null'
+await '{ line comm /proc/$child/comm; line syscall /proc/$parent/syscall; [ "$comm" = sleep ] && [ "${syscall%% *}" = 61 ]; } || ! kill -0 $box 2>/dev/null'
 run 'cat /proc/$child/uid_map /proc/$child/gid_map /proc/$child/setgroups'
 run 'grep -E "^(Uid|CapEff)" /proc/$parent/status /proc/$child/status'
 

@@ -11,9 +11,13 @@ mkdir -p /tmp/gate
 cat > /tmp/gate/ip <<'SCRIPT'
 #!/bin/sh
 waiting() {
-    [ -e /proc/$1 ] || return 1
-    grep -qs '^State:.Z' /proc/$1/status && return 1
-    set -- $1 $(cat /proc/$1/syscall 2>/dev/null)
+    # (the shell's own read and test only: under emulation a fork costs the
+    # child the CPU it needs to get where this waits for it)
+    { read -r _ _ state _ < /proc/$1/stat; } 2>/dev/null || return 1
+    [ "$state" = Z ] && return 1
+    syscall=
+    { read -r syscall < /proc/$1/syscall; } 2>/dev/null
+    set -- $1 $syscall
     [ "$2" = 0 ] || return 0
     pipe=$(readlink /proc/$1/fd/$(($3)))
     case "$pipe" in pipe:*) ;; *) return 0 ;; esac
@@ -27,7 +31,7 @@ case " $* " in
     for pid; do :; done
     tries=0
     while waiting $pid && kill -0 $PPID 2>/dev/null && [ $tries -lt 1500 ]; do
-        usleep 10000
+        read -t 0.01 _ <> /tmp/.pause
         tries=$((tries + 1))
     done ;;
 esac
@@ -54,7 +58,7 @@ note "While a container runs, the VM has veth0, addressed and up"
 start box 'netcontainer --rootfs /rootfs sleep 1000'
 child=$(sed -n 's/^netcontainer: PID of child created by clone() is \([0-9]*\)/\1/p' /tmp/box.out)
 # (the child execs sleep once its parent is done with the network)
-await '[ "$(cat /proc/$child/comm 2>/dev/null)" = sleep ] || ! kill -0 $box 2>/dev/null'
+await '{ line comm /proc/$child/comm; [ "$comm" = sleep ]; } || ! kill -0 $box 2>/dev/null'
 run '/bin/ip -brief link show up type veth | cut -d" " -f1'
 run '/bin/ip -brief -4 addr show veth0 | awk "{print \$1, \$3}"'
 run 'ping -c 1 -W 2 10.0.0.15 | grep -c "1 packets received"'

@@ -24,7 +24,7 @@ static INODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b40265\d{5}\b").u
 /// Places where our programs and scenarios print a PID.
 static PID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(Created process |PID of child created by clone\(\) is |/proc/|pid=|Process#|NSpid:\s+|netns )(\d+)\b",
+        r"(Created process |PID of child created by clone\(\) is |/proc/|pid=|Process#|NSpid:\s+|NStgid:\s+|netns )(\d+)\b",
     )
     .unwrap()
 });
@@ -161,6 +161,9 @@ mod tests {
             out,
             "Created process PID#1 in requested namespaces\n/proc/PID#1/ns/pid /proc/1/ns/pid /proc/PID#2/x"
         );
+        // A thread group's ids are PIDs too: each level's, the VM's first.
+        let out = n.apply("NStgid:\t83\t2\t1\nNSpid:\t83\t2\t1");
+        assert_eq!(out, "NStgid:\tPID#1\t2\t1\nNSpid:\tPID#1\t2\t1");
     }
 
     #[test]
