@@ -3,18 +3,21 @@
 //!
 //! A VM boots the same way for every run, and only then gets its run:
 //!
-//! - The kernel boots a small initramfs holding the init and the
-//!   [`BASE_MODULES`] (virtio, for a disk). The init loads them, prints
-//!   [`READY`] on the console and waits for its payload on the disk
-//!   `/dev/vda`. This state is the same for every run: the host saves it once
-//!   and restores it for each run (a VM snapshot), or boots to it (cold).
+//! - The kernel boots a small initramfs holding the init, the
+//!   [`BASE_MODULES`] (virtio, for a disk) and the [`COMMON_ARCHIVE`]: the
+//!   files every run has (busybox and its applets, /etc, the container's
+//!   root filesystem). The init loads the modules, unpacks the common files
+//!   into a tmpfs, prints [`READY`] on the console and waits for its payload
+//!   on the disk `/dev/vda`. This state is the same for every run: the host
+//!   saves it once and restores it for each run (a VM snapshot), or boots to
+//!   it (cold).
 //! - The payload disk holds a [`PayloadHeader`] (the run's [`RunArgs`], an
 //!   entropy seed, the archive's length) in its first [`PAYLOAD_OFFSET`]
-//!   bytes, then a newc cpio archive: the step's programs, busybox, the
-//!   scenario. The host gives each run a disk of its own, of
-//!   [`PAYLOAD_DISK_BYTES`] whatever it holds (the guest learnt the disk's
-//!   size before the snapshot).
-//! - The init unpacks the archive into a tmpfs and makes it the root
+//!   bytes, then a newc cpio archive: the step's programs, the earlier
+//!   steps', its host tools, the scenario. The host gives each run a disk of
+//!   its own, of [`PAYLOAD_DISK_BYTES`] whatever it holds (the guest learnt
+//!   the disk's size before the snapshot).
+//! - The init unpacks the archive into the same tmpfs and makes it the root
 //!   (`/` is then a mount, which `pivot_root(2)` needs, unlike the
 //!   initramfs), prints [`BOOTED`], and runs the scenario.
 //! - The guest has four serial ports ([`Port`]), each a file on the host:
@@ -53,6 +56,11 @@ pub const BASE_MODULES: [&str; 6] = [
 
 /// The payload disk's device in the guest.
 pub const PAYLOAD_DEVICE: &str = "/dev/vda";
+
+/// The files every run has, a newc cpio archive inside the base initramfs:
+/// unpacked before [`READY`], so that a restored VM has them already and
+/// its payload holds only what its run needs.
+pub const COMMON_ARCHIVE: &str = "/common.cpio";
 
 /// Where the archive starts on the payload disk; the header is before it.
 pub const PAYLOAD_OFFSET: u64 = 4096;

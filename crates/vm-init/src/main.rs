@@ -70,6 +70,10 @@ fn boot(report: &mut Vec<Line>) {
             return;
         }
     }
+    if let Err(err) = payload::prepare_root() {
+        report.push(Line::InitError(format!("root: {err}")));
+        return;
+    }
     println!("{READY}");
     let header = match payload::wait() {
         Ok(header) => header,

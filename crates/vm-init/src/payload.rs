@@ -8,7 +8,7 @@
 
 use nix::mount::{MsFlags, mount};
 use nix::sys::stat::{Mode, SFlag, makedev, mknod};
-use nslab_protocol::{PAYLOAD_DEVICE, PAYLOAD_OFFSET, PayloadHeader};
+use nslab_protocol::{COMMON_ARCHIVE, PAYLOAD_DEVICE, PAYLOAD_OFFSET, PayloadHeader};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -107,19 +107,10 @@ pub fn seed_entropy(seed: &[u8]) {
     }
 }
 
-/// Unpack the payload into a tmpfs and make it the root, as switch_root
-/// does: move /proc, /sys and /dev into it, move it onto `/`, and chroot
-/// into it. The initramfs stays underneath, out of reach (it holds only this
-/// init and the virtio modules).
-pub fn enter(header: &PayloadHeader) -> io::Result<()> {
-    let disk = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECT)
-        .open(PAYLOAD_DEVICE)?;
-    let len = (header.archive_len as usize).div_ceil(ALIGN) * ALIGN;
-    let archive = read_direct(&disk, PAYLOAD_OFFSET, len)?;
-    let archive = &archive[..header.archive_len as usize];
-
+/// Make the tmpfs that becomes the root, with the files every run has (the
+/// base initramfs's [`COMMON_ARCHIVE`], removed once unpacked): done before
+/// the VM is saved, so that no restored run pays for them.
+pub fn prepare_root() -> io::Result<()> {
     std::fs::create_dir_all(NEW_ROOT)?;
     mount(
         Some("tmpfs"),
@@ -128,6 +119,24 @@ pub fn enter(header: &PayloadHeader) -> io::Result<()> {
         MsFlags::empty(),
         Some("mode=0755"),
     )?;
+    let common = std::fs::read(COMMON_ARCHIVE)
+        .map_err(|err| io::Error::new(err.kind(), format!("{COMMON_ARCHIVE}: {err}")))?;
+    unpack(&common, Path::new(NEW_ROOT))?;
+    std::fs::remove_file(COMMON_ARCHIVE)
+}
+
+/// Unpack the payload into the tmpfs of [`prepare_root`] and make it the
+/// root, as switch_root does: move /proc, /sys and /dev into it, move it
+/// onto `/`, and chroot into it. The initramfs stays underneath, out of
+/// reach (it holds only this init and the virtio modules).
+pub fn enter(header: &PayloadHeader) -> io::Result<()> {
+    let disk = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECT)
+        .open(PAYLOAD_DEVICE)?;
+    let len = (header.archive_len as usize).div_ceil(ALIGN) * ALIGN;
+    let archive = read_direct(&disk, PAYLOAD_OFFSET, len)?;
+    let archive = &archive[..header.archive_len as usize];
     unpack(archive, Path::new(NEW_ROOT))?;
     for dir in ["/proc", "/sys", "/dev"] {
         let target = format!("{NEW_ROOT}{dir}");
@@ -147,7 +156,20 @@ pub fn enter(header: &PayloadHeader) -> io::Result<()> {
     Ok(())
 }
 
-/// Write a newc archive's entries under `root`.
+/// Make a file with `create`; where one is already (a common file, such
+/// as busybox's `ip`, that the payload's replaces), remove it first.
+fn replacing<T>(target: &Path, create: impl Fn() -> io::Result<T>) -> io::Result<T> {
+    match create() {
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(target)?;
+            create()
+        }
+        done => done,
+    }
+}
+
+/// Write a newc archive's entries under `root`: over the common files, for
+/// the payload.
 fn unpack(archive: &[u8], root: &Path) -> io::Result<()> {
     let mut rest = io::Cursor::new(archive);
     loop {
@@ -165,12 +187,14 @@ fn unpack(archive: &[u8], root: &Path) -> io::Result<()> {
             std::fs::create_dir_all(&target).map_err(named)?;
             std::fs::set_permissions(&target, permissions).map_err(named)?;
         } else if kind == SFlag::S_IFREG {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(mode & 0o7777)
-                .open(&target)
-                .map_err(named)?;
+            let create = || {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(mode & 0o7777)
+                    .open(&target)
+            };
+            let mut file = replacing(&target, create).map_err(named)?;
             // Straight from the archive, in one write: under emulation
             // each copy and each system call costs.
             let start = entry.offset()? as usize;
@@ -181,7 +205,7 @@ fn unpack(archive: &[u8], root: &Path) -> io::Result<()> {
         } else if kind == SFlag::S_IFLNK {
             let mut link = String::new();
             entry.read_to_string(&mut link).map_err(named)?;
-            std::os::unix::fs::symlink(link, &target).map_err(named)?;
+            replacing(&target, || std::os::unix::fs::symlink(&link, &target)).map_err(named)?;
         } else if kind == SFlag::S_IFCHR {
             let dev = makedev(
                 entry.entry().rdev_major().into(),

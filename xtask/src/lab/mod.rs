@@ -44,11 +44,10 @@ pub struct Lab {
     pub accel: Accel,
     pub tools: host::Tools,
     kernel: PathBuf,
-    /// The base initramfs: the init and the virtio modules.
+    /// The base initramfs: the init, the virtio modules, the common files.
     base: PathBuf,
     /// The saved VM every run starts from, unless snapshots are off.
     snapshot: Option<PathBuf>,
-    applets: Vec<String>,
     /// Built binaries by cargo name (`sem`, `sem-exercise`, `nslab-init`).
     bins: Bins,
     /// Exercises that did not compile: the compiler's first error, by
@@ -209,7 +208,8 @@ impl Lab {
         let init = bins
             .get("nslab-init")
             .context("the build produced no binary 'nslab-init'")?;
-        let base = base_initramfs(&tools, init)?;
+        let common = common_files(&course, &tools, &applets)?;
+        let base = base_initramfs(&tools, init, &common)?;
         let mut lab = Lab {
             course,
             accel,
@@ -217,7 +217,6 @@ impl Lab {
             kernel,
             base,
             snapshot: None,
-            applets,
             bins,
             unbuilt,
         };
@@ -271,7 +270,8 @@ impl Lab {
             .with_context(|| format!("the build produced no binary '{name}'"))
     }
 
-    /// The VM's files for one run: busybox, programs, scenario, modules,
+    /// The VM's files for one run, on top of the common ones
+    /// ([`common_files`]): its host tools, programs, scenario and modules,
     /// written as the payload disk `dir/payload.img`.
     fn payload(
         &self,
@@ -281,20 +281,7 @@ impl Lab {
         args: RunArgs,
         dir: &Path,
     ) -> Result<PathBuf> {
-        let busybox = &self.tools.busybox;
         let mut tree = initramfs::Tree::default();
-        tree.dir("/dev")
-            .dir("/proc")
-            .dir("/sys")
-            .dir("/tmp")
-            .dir("/root")
-            .file("/etc/passwd", PASSWD.into(), 0o644)
-            .file("/etc/group", GROUP.into(), 0o644)
-            .file("/etc/hostname", b"nslab\n".to_vec(), 0o644);
-        tree.busybox("/bin", busybox, &self.applets)?;
-        if step.rootfs {
-            initramfs::container_rootfs(&mut tree, &self.tools, "/rootfs", &self.applets)?;
-        }
         for tool in &step.host_tools {
             let program = self.tools.program(tool)?;
             initramfs::host_program(&mut tree, &self.tools, &program, "", "/bin")?;
@@ -405,12 +392,45 @@ fn run_args(step: &Step, shell: bool) -> RunArgs {
     }
 }
 
-/// The base initramfs: the guest init and the virtio modules, the same for
-/// every step and run; kept in target/nslab-vm under a digest of its bytes.
-fn base_initramfs(tools: &host::Tools, init: &Path) -> Result<PathBuf> {
+/// The files every run has, whatever its step: busybox and its applets, the
+/// few files of /etc and, for the container steps, a root filesystem at
+/// /rootfs. They go into the base initramfs
+/// ([`nslab_protocol::COMMON_ARCHIVE`]): a restored VM has them already.
+/// (A step's host tools stay in its payload: their libraries would show in
+/// the VM's `/`.)
+fn common_files(
+    course: &Course,
+    tools: &host::Tools,
+    applets: &[String],
+) -> Result<initramfs::Tree> {
+    let mut tree = initramfs::Tree::default();
+    tree.dir("/dev")
+        .dir("/proc")
+        .dir("/sys")
+        .dir("/tmp")
+        .dir("/root")
+        .file("/etc/passwd", PASSWD.into(), 0o644)
+        .file("/etc/group", GROUP.into(), 0o644)
+        .file("/etc/hostname", b"nslab\n".to_vec(), 0o644);
+    tree.busybox("/bin", &tools.busybox, applets)?;
+    if course.all().any(|step| step.rootfs) {
+        initramfs::container_rootfs(&mut tree, tools, "/rootfs", applets)?;
+    }
+    Ok(tree)
+}
+
+/// The base initramfs: the guest init, the virtio modules and the `common`
+/// files, the same for every step and run; kept in target/nslab-vm under a
+/// digest of its bytes.
+fn base_initramfs(tools: &host::Tools, init: &Path, common: &initramfs::Tree) -> Result<PathBuf> {
     use sha2::Digest;
     let mut tree = initramfs::Tree::default();
     tree.copy("/init", init, 0o755)?;
+    let mut archive = Vec::new();
+    common
+        .write(&mut archive)
+        .context("writing the common files")?;
+    tree.file(nslab_protocol::COMMON_ARCHIVE, archive, 0o644);
     // The kernel opens /dev/console for init before it runs it.
     tree.char_dev("/dev/console", 5, 1)
         .char_dev("/dev/null", 1, 3);
