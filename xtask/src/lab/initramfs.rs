@@ -1,10 +1,10 @@
 //! The VM's files, as newc cpio archives: the base initramfs the kernel
-//! unpacks before it runs /init (the init and the virtio modules), and each
-//! run's payload, which the init unpacks from the payload disk into the tmpfs
-//! that becomes its root (busybox and its applets, the step's programs, the
-//! scenario, the kernel modules the step needs, and for the container steps
-//! a root filesystem at /rootfs).
-//!
+//! unpacks before it runs /init (the init, the virtio modules, and inside it
+//! the archive of the files every run has: busybox and its applets, /etc, a
+//! container's root filesystem at /rootfs), and each run's payload, which
+//! the init unpacks from the payload disk into the same tmpfs, which becomes
+//! its root (the step's programs and the earlier steps', its host tools, the
+//! scenario, the kernel modules the step needs).//!
 //! The archives are reproducible: entries in a fixed order, inode numbers
 //! counted from 1, every mtime 0.
 
