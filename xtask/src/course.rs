@@ -76,7 +76,9 @@ pub struct Step {
     /// Kernel modules the scenario needs (loaded by the guest init).
     #[serde(default)]
     pub modules: Vec<String>,
-    /// Whether the VM carries a container root filesystem at /rootfs.
+    /// Whether the step uses a container root filesystem at /rootfs. Every
+    /// VM carries it as soon as one step does: it is among the files common
+    /// to all runs (`lab::common_files`).
     #[serde(default)]
     pub rootfs: bool,
     /// Host programs carried into the VM with their shared libraries.

@@ -393,8 +393,8 @@ fn run_args(step: &Step, shell: bool) -> RunArgs {
 }
 
 /// The files every run has, whatever its step: busybox and its applets, the
-/// few files of /etc and, for the container steps, a root filesystem at
-/// /rootfs. They go into the base initramfs
+/// few files of /etc and, since some steps use it, a container's root
+/// filesystem at /rootfs. They go into the base initramfs
 /// ([`nslab_protocol::COMMON_ARCHIVE`]): a restored VM has them already.
 /// (A step's host tools stay in its payload: their libraries would show in
 /// the VM's `/`.)

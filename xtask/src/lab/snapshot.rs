@@ -20,9 +20,9 @@
 //! never changes) and loads `KEY.state` (`-incoming defer`, then QMP on
 //! QEMU's stdin and stdout). QEMU accepts a private destination since 4.1
 //! (commit "migration: allow private destination ram with x-ignore-shared");
-//! the capability cannot be set on 7.2's command line, hence the QMP. The guest's pages come from the host's page
-//! cache as it touches them, instead of 60 MB being copied through the
-//! migration stream at every start.
+//! the capability cannot be set on 7.2's command line, hence the QMP. The
+//! guest's pages come from the host's page cache as it touches them, instead
+//! of 60 MB being copied through the migration stream at every start.
 //!
 //! The state is cached in `target/nslab-vm/snapshots`, named by a key of
 //! everything it depends on: the kernel, the base initramfs, the QEMU binary,
@@ -89,10 +89,9 @@ fn key(machine: &Machine) -> Result<String> {
     };
     file(&machine.kernel)?;
     file(&machine.tools.qemu)?;
-    // The base initramfs is small: its bytes.
-    let initramfs = std::fs::read(&machine.initramfs)
-        .with_context(|| machine.initramfs.display().to_string())?;
-    hash.update(&initramfs);
+    // The base initramfs is named by a digest of its bytes
+    // (`lab::base_initramfs`): its name says what it holds.
+    file(&machine.initramfs)?;
     hash.update(machine.accel.name());
     if machine.accel == Accel::Kvm {
         // -cpu host: the CPU's model and features are in the state.
@@ -211,7 +210,7 @@ fn save(machine: &Machine, path: &Path) -> Result<()> {
         let mut monitor = Monitor::connect(&qmp)?;
         monitor.execute("stop", json!({}))?;
         // The RAM stays in its file, out of the stream.
-        monitor.execute("migrate-set-capabilities", IGNORE_SHARED.clone())?;
+        monitor.execute("migrate-set-capabilities", ignore_shared())?;
         // No bandwidth limit: the state goes to a file.
         monitor.execute(
             "migrate-set-parameters",
@@ -261,11 +260,11 @@ fn save(machine: &Machine, path: &Path) -> Result<()> {
     result
 }
 
-/// The migration capability that leaves shared RAM out of the stream: set on
-/// both sides (the stream's format depends on it).
-static IGNORE_SHARED: std::sync::LazyLock<Value> = std::sync::LazyLock::new(
-    || json!({ "capabilities": [{ "capability": "x-ignore-shared", "state": true }] }),
-);
+/// The arguments of `migrate-set-capabilities` that leave shared RAM out of
+/// the stream: set on both sides (the stream's format depends on it).
+fn ignore_shared() -> Value {
+    json!({ "capabilities": [{ "capability": "x-ignore-shared", "state": true }] })
+}
 
 /// Start restoring `state` in a QEMU started with `-incoming defer` and its
 /// monitor on its stdin and stdout: the capability, then the state. Gives
@@ -283,7 +282,7 @@ pub fn restore(
     std::thread::spawn(move || {
         let _ = done.send((|| {
             let mut monitor = Monitor::over(BufReader::new(stdout), stdin)?;
-            monitor.execute("migrate-set-capabilities", IGNORE_SHARED.clone())?;
+            monitor.execute("migrate-set-capabilities", ignore_shared())?;
             monitor.execute("migrate-incoming", json!({ "uri": uri }))?;
             Ok(monitor)
         })());
