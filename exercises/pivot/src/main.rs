@@ -43,7 +43,7 @@ fn child_main(options: &Options) -> isize {
         Ok(()) => exec(&options.command),
         Err(err) => err,
     };
-    eprintln!("{}: {}", program_name(), err.message());
+    nslab::eprint_line(format_args!("{}: {}", program_name(), err.message()));
     127
 }
 

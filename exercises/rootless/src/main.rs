@@ -52,7 +52,7 @@ fn run() -> Result<u8> {
             match wait_for_parent(read_fd) {
                 Ok(()) => child_main(&options.container),
                 Err(err) => {
-                    eprintln!("{}: {}", program_name(), err.message());
+                    nslab::eprint_line(format_args!("{}: {}", program_name(), err.message()));
                     1
                 }
             }
