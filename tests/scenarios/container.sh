@@ -12,6 +12,10 @@ run 'idns $$ cgroup ipc mnt net pid time user uts'
 note "lsns (util-linux) inside lists the container's namespaces"
 run 'container --rootfs /rootfs lsns --output NS,TYPE,NPROCS,PID,COMMAND'
 
+note "The root filesystem is the directory given: here one that holds busybox alone, as sh"
+run 'mkdir -p /tmp/tiny/bin && cp /bin/busybox /tmp/tiny/bin/sh'
+run 'container --rootfs /tmp/tiny /bin/sh -c "echo /bin/*"'
+
 note "Its own hostname; the VM keeps its own"
 run 'container --rootfs /rootfs --hostname box /bin/hostname'
 run 'hostname'

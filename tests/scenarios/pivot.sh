@@ -20,6 +20,11 @@ note "Its mount table (root, mount point, type): the bind mount of /rootfs as /,
 echo "# the old root is gone"
 run 'pivotcontainer --rootfs /rootfs cut -d" " -f4,5,8 /proc/self/mountinfo'
 
+note "A mount below the root filesystem comes with it: the bind mount is recursive"
+run 'mount -t tmpfs tmpfs /rootfs/tmp'
+run 'pivotcontainer --rootfs /rootfs cut -d" " -f4,5,8 /proc/self/mountinfo'
+run 'umount /rootfs/tmp'
+
 note 'pivot_root moves only the working directories at the top of the old root: chdir("/")'
 echo "# brings ours inside, where from /etc, .. is the container's /"
 run '(cd /etc && pivotcontainer --rootfs /rootfs ls ..)'

@@ -512,8 +512,8 @@ pub fn require_terminal(step: &Step) -> Result<()> {
 
 /// The VM's users: root, nobody, and student (uid 1000), an ordinary user
 /// for the steps that run without privilege (`su student -c CMD`).
-const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nstudent:x:1000:1000:student:/tmp:/bin/sh\n";
-const GROUP: &str = "root:x:0:\nnogroup:x:65534:\nstudent:x:1000:\n";
+const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nstudent:x:1000:1001:student:/tmp:/bin/sh\n";
+const GROUP: &str = "root:x:0:\nnogroup:x:65534:\nstudent:x:1001:\n";
 
 /// Run `jobs` on up to `parallel` threads, results in the jobs' order.
 pub fn in_parallel<J: Sync, R: Send>(
