@@ -68,7 +68,11 @@ pub fn diff(expected: &str, transcript: &str) -> Option<String> {
     if expected.trim_end() == transcript.trim_end() {
         return None;
     }
-    let diff = similar::TextDiff::from_lines(expected.trim_end(), transcript.trim_end());
+    // Both end with a newline: a last line is then the same line whether
+    // or not more follow it (`[scenario ended: exit=0]`, then a leak).
+    let expected = format!("{}\n", expected.trim_end());
+    let transcript = format!("{}\n", transcript.trim_end());
+    let diff = similar::TextDiff::from_lines(&expected, &transcript);
     let mut out = String::from("expected (-) and what your program gave (+):\n");
     for change in diff.iter_all_changes() {
         let sign = match change.tag() {
@@ -77,9 +81,6 @@ pub fn diff(expected: &str, transcript: &str) -> Option<String> {
             similar::ChangeTag::Equal => " ",
         };
         out.push_str(&format!("{sign} {}", change.value()));
-        if change.missing_newline() {
-            out.push('\n');
-        }
     }
     Some(out)
 }
@@ -113,5 +114,9 @@ mod tests {
         assert_eq!(diff("a\nb\n", "a\nb"), None);
         let d = diff("a\nb", "a\nc").unwrap();
         assert!(d.contains("- b\n") && d.contains("+ c\n"), "{d}");
+        // Lines added after the last one leave it unchanged.
+        let d = diff("a\n[end]", "a\n[end]\n[leaked: x]").unwrap();
+        assert!(d.contains("  [end]\n") && !d.contains("- [end]"), "{d}");
+        assert!(d.ends_with("+ [leaked: x]\n"), "{d}");
     }
 }
