@@ -4,7 +4,8 @@ cd /
 
 # netcontainer's ip(8) is this script: `ip link add ... netns PID` waits until
 # the child PID is blocked reading a pipe whose write end its parent (the
-# caller) holds, or has ended, or the caller has (15 s at most). The child of a correct netcontainer gets
+# caller) holds, or has ended, or the caller has (15 s at most); a PID that
+# is not the caller's child is not waited for. The child of a correct netcontainer gets
 # there at once; one that does not wait for its parent is then caught every
 # time, not only when it happens to be fast.
 mkdir -p /tmp/gate
@@ -13,8 +14,9 @@ cat > /tmp/gate/ip <<'SCRIPT'
 waiting() {
     # (the shell's own read and test only: under emulation a fork costs the
     # child the CPU it needs to get where this waits for it)
-    { read -r _ _ state _ < /proc/$1/stat; } 2>/dev/null || return 1
+    { read -r _ _ state parent _ < /proc/$1/stat; } 2>/dev/null || return 1
     [ "$state" = Z ] && return 1
+    [ "$parent" = "$PPID" ] || return 1
     syscall=
     { read -r syscall < /proc/$1/syscall; } 2>/dev/null
     set -- $1 $syscall
