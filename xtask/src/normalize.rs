@@ -15,7 +15,7 @@
 //!   after its command's `$` line, before what its child printed. The two
 //!   processes write the same stdout with nothing to order them, as in the
 //!   seeds' programs: on the VM's one CPU, a parent preempted between
-//!   clone(2) and its write(2) lets the child print first (seen in 2 of 4
+//!   clone(2) and its write(2) lets the child print first (seen in 2 of 10
 //!   full checks, from `container --hostname box /bin/hostname`). Each
 //!   moves whole lines: stdout is line-buffered, one write(2) per line.
 
@@ -153,21 +153,15 @@ fn parent_first(text: &str) -> String {
         if !CLONED.is_match(lines[i]) {
             continue;
         }
-        let mut at = i;
-        while at > 0 {
-            let above = lines[at - 1];
-            if above.starts_with("$ ") {
-                break;
-            }
-            if above.trim().is_empty() || above.starts_with("# ") || CLONED.is_match(above) {
-                at = i;
-                break;
-            }
-            at -= 1;
-        }
-        if at < i && at > 0 {
+        let stop = lines[..i].iter().rposition(|line| {
+            line.starts_with("$ ")
+                || line.trim().is_empty()
+                || line.starts_with("# ")
+                || CLONED.is_match(line)
+        });
+        if let Some(command) = stop.filter(|&at| lines[at].starts_with("$ ")) {
             let line = lines.remove(i);
-            lines.insert(at, line);
+            lines.insert(command + 1, line);
         }
     }
     lines.join("\n")

@@ -68,17 +68,23 @@ impl Error {
     pub fn code(&self) -> u8 {
         self.code
     }
+
+    /// Print `PROGRAM: MESSAGE` on stderr, as a child reports why it stops
+    /// before it exits, in one write(2): its parent may be writing a line
+    /// at the same time. `eprintln!` writes each piece of its format apart
+    /// (Rust's stderr is unbuffered), so that the two lines would
+    /// interleave, mid-line. One write(2) of a line stays whole: a write of
+    /// at most PIPE_BUF bytes to a pipe is atomic
+    /// ([pipe(7)](https://man7.org/linux/man-pages/man7/pipe.7.html)), and a
+    /// terminal's writer holds its `atomic_write_lock` for the whole write
+    /// ([`do_tty_write`](https://elixir.bootlin.com/linux/v6.1/source/drivers/tty/tty_io.c)).
+    pub fn report(&self) {
+        eprint_line(format_args!("{}: {}", crate::program_name(), self.message));
+    }
 }
 
-/// Print `line` and a newline on stderr in one write(2). `eprintln!` writes
-/// each piece of its format apart (Rust's stderr is unbuffered), so that a
-/// child's error line would interleave, mid-line, with a line its parent
-/// writes at the same time to the same terminal or pipe. One write(2) of a
-/// line stays whole: a write of at most PIPE_BUF bytes to a pipe is atomic
-/// ([pipe(7)](https://man7.org/linux/man-pages/man7/pipe.7.html)), and a
-/// terminal's writer holds its `atomic_write_lock` for the whole write
-/// ([`do_tty_write`](https://elixir.bootlin.com/linux/v6.1/source/drivers/tty/tty_io.c)).
-pub fn eprint_line(line: impl std::fmt::Display) {
+/// Print `line` and a newline on stderr in one write(2).
+fn eprint_line(line: impl std::fmt::Display) {
     use std::io::Write;
     let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }

@@ -14,7 +14,7 @@ pub use args::{
     args, must_exist, no_arguments, parse_ns_list, parse_ns_name, parse_pid, parse_pid_and_types,
     program_name, shown,
 };
-pub use error::{Error, Result, eprint_line, main, status_line};
+pub use error::{Error, Result, main, status_line};
 pub use mounts::{make_mounts_private, root_is_a_mount_point};
 pub use ns::{Ns, NsOrder};
 pub use run::run_and_report;

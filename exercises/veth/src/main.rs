@@ -51,7 +51,7 @@ fn run() -> Result<u8> {
             match wait_for_parent(read_fd).and_then(|()| loopback_up()) {
                 Ok(()) => child_main(&options),
                 Err(err) => {
-                    nslab::eprint_line(format_args!("{}: {}", program_name(), err.message()));
+                    err.report();
                     1
                 }
             }

@@ -232,8 +232,7 @@ pub fn exec(command: &[OsString]) -> Error {
 pub fn child_main(options: &Options) -> isize {
     let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
     let err = enter_container(options);
-    // (in one write(2): the parent may be writing its own line right now)
-    nslab::eprint_line(format_args!("{}: {}", program_name(), err.message()));
+    err.report();
     127
 }
 

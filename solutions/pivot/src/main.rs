@@ -20,7 +20,7 @@
 use container::{Options, clone_container, exec, namespaces, wait_container};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::unistd::{chdir, pivot_root, sethostname};
-use nslab::{Error, Result, program_name, shown};
+use nslab::{Error, Result, shown};
 use std::path::Path;
 
 /// Where the old root goes, inside the new one, until it is unmounted.
@@ -43,7 +43,7 @@ fn child_main(options: &Options) -> isize {
         Ok(()) => exec(&options.command),
         Err(err) => err,
     };
-    nslab::eprint_line(format_args!("{}: {}", program_name(), err.message()));
+    err.report();
     127
 }
 

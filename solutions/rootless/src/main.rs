@@ -52,7 +52,7 @@ fn run() -> Result<u8> {
             match wait_for_parent(read_fd) {
                 Ok(()) => child_main(&options.container),
                 Err(err) => {
-                    nslab::eprint_line(format_args!("{}: {}", program_name(), err.message()));
+                    err.report();
                     1
                 }
             }
