@@ -221,3 +221,13 @@ fn the_french_book_has_every_chapter_and_a_language_switch() {
         }
     }
 }
+
+#[test]
+fn every_step_is_solvable_from_its_text() {
+    let course = Course::load().unwrap();
+    let mut problems = Vec::new();
+    for step in &course.step {
+        problems.extend(xtask::solvable::problems(step).unwrap());
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -56,6 +56,7 @@ fn demos<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<Step
             diagnosis: Vec::new(),
             mistake: Vec::new(),
             previous_fails: false,
+            unsaid: Default::default(),
             demo: true,
         })
         .collect())
@@ -105,6 +106,11 @@ pub struct Step {
     /// program the previous step lacks stays this step's solution's.
     #[serde(default)]
     pub previous_fails: bool,
+    /// Names a solution region uses that the exercise must not give away
+    /// (the point of the step), each with the reason: the one exception to
+    /// "solvable from its text" ([`crate::solvable`]).
+    #[serde(default)]
+    pub unsaid: std::collections::BTreeMap<String, String>,
     /// A demonstration, not a step (set from `[[demo]]`).
     #[serde(skip)]
     pub demo: bool,

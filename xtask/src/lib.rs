@@ -33,6 +33,7 @@ pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod snapshots;
+pub mod solvable;
 pub mod verdict;
 
 use anyhow::Context;

@@ -104,7 +104,8 @@ enum Command {
     },
     /// Write the exercises from the solutions' marked regions (course authors).
     Exercises {
-        /// Only check that the exercises match their solutions.
+        /// Only check that the exercises match their solutions, and that
+        /// each step is solvable from its text (TODOs, hints, chapter).
         #[arg(long)]
         check: bool,
         /// Overwrite exercises whose TODO regions hold a student's work.

@@ -170,7 +170,11 @@ fn setup(options: &Options) -> Result<()> {
     // does not change the working directory, which would stay outside).
     // Then mount a new proc filesystem on /proc: mount(Some("proc"),
     // "/proc", Some("proc"), MsFlags::empty(), None::<&str>). It shows the
-    // processes of our PID namespace, the mounting process's.
+    // processes of our PID namespace, the mounting process's. A root
+    // filesystem may have no /proc directory to mount on: create it first
+    // with std::fs::create_dir("/proc"), and ignore its error (the
+    // directory that exists already is fine; a real problem shows in the
+    // mount's error).
     // @solution
     chroot(&options.rootfs).map_err(|errno| Error::sys(format!("chroot({rootfs})"), errno))?;
     chdir("/").map_err(|errno| Error::sys("chdir(/)", errno))?;

@@ -42,6 +42,7 @@ pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -
     let mut before_vms = 0;
     if !exercises {
         before_vms += drifted_exercises(&steps, say)?;
+        before_vms += unsolvable_steps(&steps, say)?;
         match crate::book::build(&course) {
             Ok(()) => say.line("ok    book       (built into book/build)"),
             Err(err) => {
@@ -105,7 +106,7 @@ fn summary(outcomes: &[Outcome], before_vms: usize, wall: f64, say: Say) {
     }
     if before_vms > 0 {
         extra.push(format!(
-            "{before_vms} failure(s) before the VMs: book or exercises"
+            "{before_vms} failure(s) before the VMs: book, exercises or their text"
         ));
     }
     say.line(&format!(
@@ -164,6 +165,19 @@ fn drifted_exercises(steps: &[Step], say: Say) -> Result<usize> {
     Ok(drifted)
 }
 
+/// Steps whose solution uses a name that neither the exercise nor its
+/// text names ([`crate::solvable`]): one line each.
+fn unsolvable_steps(steps: &[Step], say: Say) -> Result<usize> {
+    let mut unsolvable = 0;
+    for step in steps.iter().filter(|s| !s.demo) {
+        for problem in crate::solvable::problems(step)? {
+            unsolvable += 1;
+            say.line(&format!("FAIL  {:<10} text      {problem}", step.id));
+        }
+    }
+    Ok(unsolvable)
+}
+
 fn relative(path: &Path) -> &Path {
     path.strip_prefix(root()).unwrap_or(path)
 }
@@ -172,8 +186,9 @@ fn relative(path: &Path) -> &Path {
 pub fn exercises(check_only: bool, force: bool) -> Result<ExitCode> {
     let course = Course::load()?;
     if check_only {
-        let drifted = drifted_exercises(&course.step, Say { json: false })?;
-        return Ok(if drifted == 0 {
+        let say = Say { json: false };
+        let failed = drifted_exercises(&course.step, say)? + unsolvable_steps(&course.step, say)?;
+        return Ok(if failed == 0 {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
