@@ -4,9 +4,7 @@
 //! placeholders and code; and the student commands speak French under a
 //! French locale, English with `--lang en`.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use nslab_tests::{stdout, temp_progress, xtask};
 use xtask::course::{Course, Variant};
 use xtask::i18n::{self, Lang, msg};
 
@@ -65,50 +63,6 @@ fn french(english: &str) -> String {
         .unwrap_or_else(|| panic!("no French for: {english}"))
         .translation
         .clone()
-}
-
-/// The `xtask` binary, built once.
-fn xtask_bin() -> &'static PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
-            .current_dir(xtask::root())
-            .args(["build", "--quiet", "-p", "xtask", "--bin", "xtask"])
-            .arg("--message-format=json")
-            .output()
-            .expect("cargo");
-        assert!(out.status.success(), "building xtask failed");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "xtask")
-            .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
-            .expect("cargo names the xtask binary")
-    })
-}
-
-/// `xtask ARGS` with the locale variables `env` alone, and `progress` for
-/// its progress file.
-fn xtask(args: &[&str], env: &[(&str, &str)], progress: &tempfile::TempPath) -> Output {
-    let mut cmd = Command::new(xtask_bin());
-    cmd.args(args).env("NSLAB_PROGRESS", progress);
-    for var in ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"] {
-        cmd.env_remove(var);
-    }
-    cmd.envs(env.iter().copied());
-    cmd.output().expect("xtask runs")
-}
-
-/// A progress file of a test's own, removed when dropped.
-fn temp_progress() -> tempfile::TempPath {
-    tempfile::NamedTempFile::new()
-        .expect("a temporary file")
-        .into_temp_path()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -212,10 +166,21 @@ fn a_failing_verify_speaks_french() {
             &[("diagnosis", &french(&todo.message))],
         ),
         french_line(msg::NOT_YET, &[("step", &"sem")]),
+        french(msg::DIFF_HEADER),
     ] {
         assert!(text.contains(&line), "no line {line:?} in:\n{text}");
     }
     assert!(text.contains(&french(msg::YOUR_EXERCISE)), "{text}");
+    // The run's times, in French too (restored, or booted when snapshots are off).
+    let started = [msg::RESTORED_IN, msg::BOOTED_IN]
+        .map(|m| french(m).split('{').next().unwrap().to_string());
+    assert!(started.iter().any(|s| text.contains(s.as_str())), "{text}");
+    let scenario = french(msg::SCENARIO_TOOK);
+    assert!(text.contains(scenario.split('{').next().unwrap()), "{text}");
+    assert!(
+        !text.contains("restored in") && !text.contains("expected (-)"),
+        "{text}"
+    );
     // The program's output stays as it printed it.
     assert!(text.contains("+ TODO: create the semaphore set"), "{text}");
     assert!(!text.contains("likely mistake"), "{text}");

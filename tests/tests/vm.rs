@@ -37,8 +37,7 @@ fn main() {
                 .as_ref()
                 .as_ref()
                 .map_err(|e| Failed::from(e.as_str()))?;
-            let run = Lab::scenario(&job.step).and_then(|s| lab.boot(&job.step, job.variant, &s));
-            let outcome = verdict::judge(job, run, lab.accel);
+            let outcome = xtask::commands::run_job(lab, &job);
             match outcome.ok() {
                 true => Ok(()),
                 false => Err(xtask::report::describe(&outcome).into()),
@@ -75,7 +74,15 @@ type HarnessTest = fn(&Lab) -> Result<(), String>;
 
 /// Tests of the VM harness itself, on the first step's VM.
 fn harness_trials(lab: &Shared) -> Vec<Trial> {
-    let tests: [(&str, HarnessTest); 7] = [
+    let tests: [(&str, HarnessTest); 8] = [
+        (
+            "book::every_command_a_chapter_suggests_is_in_its_vm",
+            |lab| {
+                let problems = xtask::commands::missing_vm_commands(lab, &lab.course.step)
+                    .map_err(|e| format!("{e:#}"))?;
+                expect(problems.is_empty(), || problems.join("\n"))
+            },
+        ),
         ("harness::each_run_starts_from_the_saved_vm", |lab| {
             let run = boot(lab, 10, "echo hello\n")?;
             done(&run)?;

@@ -225,6 +225,26 @@ impl Diagnosis {
     }
 }
 
+/// The error for an id that names none of `steps`: the ids it could have
+/// meant, and the closest one when it is close (a typo).
+fn unknown<'a>(id: &str, steps: impl Iterator<Item = &'a Step>) -> anyhow::Error {
+    let ids: Vec<&str> = steps.map(|s| s.id.as_str()).collect();
+    let near = ids
+        .iter()
+        .map(|known| (strsim::damerau_levenshtein(id, known), *known))
+        .filter(|(distance, known)| *distance <= 2.max(known.len() / 3))
+        .min();
+    match near {
+        Some((_, near)) => anyhow::anyhow!(tr!(
+            msg::NO_STEP_NEAR,
+            step = id,
+            near = near,
+            steps = ids.join(", ")
+        )),
+        None => anyhow::anyhow!(tr!(msg::NO_STEP, step = id, steps = ids.join(", "))),
+    }
+}
+
 /// The first id that occurs twice.
 fn twice<'a>(ids: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let mut seen = std::collections::HashSet::new();
@@ -266,15 +286,16 @@ impl Course {
 
     /// A step, or a demonstration, by id.
     pub fn find(&self, id: &str) -> Result<&Step> {
-        self.all().find(|s| s.id == id).with_context(|| {
-            let ids: Vec<&str> = self.all().map(|s| s.id.as_str()).collect();
-            tr!(msg::NO_STEP, step = id, steps = ids.join(", "))
-        })
+        self.all()
+            .find(|s| s.id == id)
+            .ok_or_else(|| unknown(id, self.all()))
     }
 
     /// A step with an exercise, by id (a demonstration has none).
     pub fn exercise_step(&self, id: &str) -> Result<&Step> {
-        let step = self.find(id)?;
+        let Some(step) = self.all().find(|s| s.id == id) else {
+            return Err(unknown(id, self.step.iter()));
+        };
         if step.demo {
             bail!(tr!(msg::IS_DEMO, step = id));
         }

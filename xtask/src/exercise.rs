@@ -115,6 +115,185 @@ pub fn changed_only_in_regions(segments: &[Segment], text: &str) -> bool {
     after_region || rest.is_empty()
 }
 
+/// A change of an exercise file outside its TODO regions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outside {
+    /// The line of the current file where it is (1-based).
+    pub line: usize,
+    /// The exercise's line that was there, if one was changed or removed.
+    pub was: Option<String>,
+    /// The line that is there now, if one was changed or added.
+    pub now: Option<String>,
+}
+
+/// How a student's file differs from the exercise it started as.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Edits {
+    /// The changes outside the TODO regions that are more than comments or
+    /// whitespace.
+    pub outside: Vec<Outside>,
+    /// The regions changed (by their order in the file, from 0).
+    pub worked: std::collections::BTreeSet<usize>,
+    /// The lines of the current file that are in a TODO region (1-based).
+    pub region_lines: std::collections::BTreeSet<usize>,
+}
+
+/// The code of a line without its `//` comment and its whitespace (both
+/// kept inside string literals): what the compiler sees of it.
+fn code_only(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_string = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                in_string = !in_string;
+                out.push(c);
+            }
+            '\\' if in_string => {
+                out.push(c);
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            }
+            '/' if !in_string && chars.peek() == Some(&'/') => {
+                // The comment runs to the end of its line.
+                for rest in chars.by_ref() {
+                    if rest == '\n' {
+                        break;
+                    }
+                }
+            }
+            c if c.is_whitespace() && !in_string => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Where `text` differs from the exercise of `segments`, line by line:
+/// which regions it changed, which of its lines are in regions, and its
+/// changes outside the regions (comments and whitespace apart).
+pub fn edits(segments: &[Segment], text: &str) -> Edits {
+    let mut expected: Vec<&str> = Vec::new();
+    // The region of each line of the exercise (None: common code).
+    let mut region_of: Vec<Option<usize>> = Vec::new();
+    // Regions with no line: where they stand.
+    let mut empty: Vec<(usize, usize)> = Vec::new();
+    let mut regions = 0;
+    for segment in segments {
+        let region = segment.todo.then(|| {
+            regions += 1;
+            regions - 1
+        });
+        if let Some(r) = region
+            && segment.text.is_empty()
+        {
+            empty.push((r, expected.len()));
+        }
+        for line in segment.text.split_inclusive('\n') {
+            expected.push(line);
+            region_of.push(region);
+        }
+    }
+    let current: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut edits = Edits::default();
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &expected, &current) {
+        let (old, new) = (op.old_range(), op.new_range());
+        if let similar::DiffOp::Equal { .. } = op {
+            for (o, n) in old.zip(new) {
+                if region_of[o].is_some() {
+                    edits.region_lines.insert(n + 1);
+                }
+            }
+            continue;
+        }
+        let mut touched: Vec<usize> = old.clone().filter_map(|o| region_of[o]).collect();
+        let common: Vec<usize> = old.clone().filter(|&o| region_of[o].is_none()).collect();
+        if old.is_empty() {
+            // Lines added: in a region when they touch one.
+            let before = old.start.checked_sub(1).and_then(|o| region_of[o]);
+            let after = region_of.get(old.start).copied().flatten();
+            touched.extend(before.into_iter().chain(after));
+            touched.extend(
+                empty
+                    .iter()
+                    .filter(|(_, at)| *at == old.start)
+                    .map(|(r, _)| *r),
+            );
+        }
+        edits.worked.extend(touched.iter().copied());
+        if common.is_empty() && !touched.is_empty() {
+            edits.region_lines.extend(new.map(|n| n + 1));
+            continue;
+        }
+        let was: String = common.iter().map(|&o| expected[o]).collect();
+        let now: String = current[new.clone()].concat();
+        if touched.is_empty() && code_only(&was) == code_only(&now) {
+            continue;
+        }
+        let first = |lines: &mut dyn Iterator<Item = &str>| {
+            lines
+                .map(str::trim)
+                .find(|l| !code_only(l).is_empty())
+                .map(String::from)
+        };
+        edits.outside.push(Outside {
+            line: (new.start + 1).min(current.len().max(1)),
+            was: first(&mut common.iter().map(|&o| expected[o])),
+            now: first(&mut current[new].iter().copied()),
+        });
+    }
+    edits
+}
+
+/// The digest of a Rust source's code: its tokens, without comments, doc
+/// comments or whitespace; `None` when it does not lex.
+pub fn code_digest(text: &str) -> Option<String> {
+    use sha2::Digest;
+    use std::str::FromStr;
+    let stream = proc_macro2::TokenStream::from_str(text).ok()?;
+    fn strip(stream: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+        use proc_macro2::{Delimiter, Group, TokenTree};
+        let mut out = Vec::new();
+        let mut trees = stream.into_iter().peekable();
+        while let Some(tree) = trees.next() {
+            match tree {
+                // A doc comment is an attribute `#[doc = "..."]` (or `#![doc…]`).
+                TokenTree::Punct(p) if p.as_char() == '#' => {
+                    let bang =
+                        matches!(trees.peek(), Some(TokenTree::Punct(b)) if b.as_char() == '!');
+                    let mut ahead = trees.clone();
+                    if bang {
+                        ahead.next();
+                    }
+                    let doc = matches!(ahead.peek(), Some(TokenTree::Group(g))
+                        if g.delimiter() == Delimiter::Bracket
+                            && g.stream().into_iter().next().is_some_and(|t| t.to_string() == "doc"));
+                    if doc {
+                        if bang {
+                            trees.next();
+                        }
+                        trees.next();
+                        continue;
+                    }
+                    out.push(TokenTree::Punct(p));
+                }
+                TokenTree::Group(g) => {
+                    out.push(TokenTree::Group(Group::new(
+                        g.delimiter(),
+                        strip(g.stream()),
+                    )));
+                }
+                other => out.push(other),
+            }
+        }
+        out.into_iter().collect()
+    }
+    let code = strip(stream).to_string();
+    Some(format!("{:x}", sha2::Sha256::digest(code.as_bytes())))
+}
+
 /// Every source file of a step's solution, with the exercise path it gives.
 fn sources(step: &Step) -> Result<Vec<(PathBuf, PathBuf)>> {
     let solution = root().join("solutions").join(&step.id);
@@ -147,6 +326,8 @@ pub struct Derived {
     pub path: PathBuf,
     pub expected: String,
     segments: Vec<Segment>,
+    /// The solution's text of each region, in order.
+    solutions: Vec<String>,
     pub current: Option<String>,
 }
 
@@ -167,6 +348,19 @@ impl Derived {
         self.state() != State::Untouched
     }
 
+    /// How the file differs from the exercise it started as; `None` when
+    /// it is missing.
+    pub fn edits(&self) -> Option<Edits> {
+        self.current
+            .as_deref()
+            .map(|text| edits(&self.segments, text))
+    }
+
+    /// The solution text of each region, in order.
+    pub fn region_solutions(&self) -> &[String] {
+        &self.solutions
+    }
+
     pub fn state(&self) -> State {
         match &self.current {
             Some(text) if *text == self.expected => State::Untouched,
@@ -174,6 +368,24 @@ impl Derived {
             _ => State::Drifted,
         }
     }
+}
+
+/// The solution lines of each region of a solution file, in order.
+fn region_solutions(solution: &str) -> Vec<String> {
+    let mut regions = Vec::new();
+    let mut current: Option<String> = None;
+    for line in solution.lines() {
+        match (line.trim(), current.as_mut()) {
+            ("// @solution", _) => current = Some(String::new()),
+            ("// @exercise", Some(_)) => regions.extend(current.take()),
+            (_, Some(text)) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            _ => {}
+        }
+    }
+    regions
 }
 
 /// The exercise files of a step, derived from its solution.
@@ -192,6 +404,7 @@ pub fn derive_step(step: &Step) -> Result<Vec<Derived>> {
         let segments = segments(&text, &name)?;
         derived.push(Derived {
             expected: segments.iter().map(|s| s.text.as_str()).collect(),
+            solutions: region_solutions(&text),
             segments,
             current: std::fs::read_to_string(&target).ok(),
             path: target,
@@ -262,6 +475,64 @@ mod tests {
             "fn f() -> i32 {\n    42\n}\nfn g() { changed() }\n"
         ));
         assert!(!changed_only_in_regions(&segments, "fn other() {}\n"));
+    }
+
+    #[test]
+    fn edits_outside_the_regions_are_named_and_comments_are_not_edits() {
+        let solution = "fn f() -> i32 {\n    println!(\"start\");\n    // TODO: return 42\n    // @solution\n    42\n    // @exercise\n    // todo!()\n    // @end\n}\nfn g() {}\n";
+        let segments = segments(solution, "f.rs").unwrap();
+        let exercise = derive(solution, "f.rs").unwrap();
+        assert_eq!(
+            edits(&segments, &exercise),
+            Edits {
+                region_lines: [4].into(),
+                ..Edits::default()
+            }
+        );
+        // Work in the region: lines 4 and 5 are the region's.
+        let worked = exercise.replace("    todo!()\n", "    let x = 40;\n    x + 2\n");
+        let e = edits(&segments, &worked);
+        assert!(e.outside.is_empty(), "{e:?}");
+        assert_eq!(e.worked, [0].into());
+        assert_eq!(e.region_lines, [4, 5].into());
+        // A comment, a blank line and spaces outside: no edit.
+        let commented = worked
+            .replace("fn g() {}", "// g does nothing\n\nfn g( ) { }  // really")
+            .replace(
+                "println!(\"start\");",
+                "println!(\"start\"); // the first line",
+            );
+        assert!(edits(&segments, &commented).outside.is_empty());
+        // A string changed outside: named, with its line.
+        let changed = worked.replace("\"start\"", "\"begin\"");
+        assert_eq!(
+            edits(&segments, &changed).outside,
+            [Outside {
+                line: 2,
+                was: Some("println!(\"start\");".into()),
+                now: Some("println!(\"begin\");".into())
+            }]
+        );
+        // Spaces inside a string are code.
+        let spaced = worked.replace("\"start\"", "\"st art\"");
+        assert_eq!(edits(&segments, &spaced).outside.len(), 1);
+        // A line added between two common lines is outside.
+        let added = worked.replace("fn g() {}", "fn h() {}\nfn g() {}");
+        let e = edits(&segments, &added);
+        assert_eq!(e.outside.len(), 1, "{e:?}");
+        assert_eq!(e.outside[0].now.as_deref(), Some("fn h() {}"));
+    }
+
+    #[test]
+    fn the_code_digest_ignores_comments_and_whitespace_only() {
+        let a = code_digest("/// doc\nfn f() { g(1, \"a b\") } // c\n").unwrap();
+        assert_eq!(
+            code_digest("fn f() {\n    g(1, \"a b\")\n}\n"),
+            Some(a.clone())
+        );
+        assert_ne!(code_digest("fn f() { g(1, \"ab\") }"), Some(a.clone()));
+        assert_ne!(code_digest("fn f() { g(2, \"a b\") }"), Some(a));
+        assert_eq!(code_digest("fn f() {"), None);
     }
 
     #[test]

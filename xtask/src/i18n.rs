@@ -726,8 +726,38 @@ pub mod msg {
         NOT_THE_PROGRAM = "not a mistake of the program: the check itself could not run";
         /// A VM booted again. {end}: how the first ended (English).
         BOOTED_TWICE = "(booted twice: the first VM ended with: {end})";
-        /// An exercise that does not compile (the compiler's message follows).
-        DOES_NOT_COMPILE = "it does not compile; the compiler's first error:";
+        /// A run's line, in place of the accelerator and time, when the exercise did not compile.
+        DOES_NOT_COMPILE = "does not compile (no VM ran); the compiler's errors:";
+        /// verify, after the compiler's errors. {step}: the step's id.
+        NOT_YET_UNBUILT = "Not yet: your exercise does not compile. Fix the first error above, then verify again; stuck? `cargo xtask hint {step}`.";
+        /// verify, before the compiler's warnings about the student's code (they follow, in English).
+        YOUR_WARNINGS = "the compiler's warnings about your code (it still runs):";
+        /// verify, before the lines changed outside the TODO regions. {path}: the file.
+        OUTSIDE_EDITS = "you changed {path} outside its TODO regions, where the scenario expects the exercise as it was given:";
+        /// One line changed outside the regions. {line}: its number; {was}: the exercise's code; {now}: the student's.
+        OUTSIDE_CHANGED = "line {line}: was `{was}`, now `{now}`";
+        /// One line added outside the regions. {line}: its number; {now}: the code.
+        OUTSIDE_ADDED = "line {line}: added `{now}`";
+        /// One line removed outside the regions. {line}: where; {was}: the exercise's code.
+        OUTSIDE_REMOVED = "line {line}: removed `{was}`";
+        /// The first line of a failure's details when code outside the regions changed. {step}: the step's id.
+        OUTSIDE_FIRST = "first: you changed lines outside the TODO regions (listed above), and the scenario depends on them (it reads what the program prints); `git diff exercises/{step}` shows them: put them back, then read the differences below.";
+        /// A scenario killed at its timeout, when code outside the regions changed. {seconds}: the timeout.
+        TIMED_OUT_OUTSIDE = "the scenario did not end within {seconds} s and was killed: it waits for lines the program prints, and you changed lines outside the TODO regions";
+        /// The header of a diff: the reviewed transcript's lines are marked -, the program's +.
+        DIFF_HEADER = "expected (-) and what your program gave (+):";
+        /// A run's times. {seconds}: the VM's start, like 0.25.
+        RESTORED_IN = "restored in {seconds} s";
+        /// A run's times. {seconds}: the VM's boot, like 2.31.
+        BOOTED_IN = "booted in {seconds} s";
+        /// A run's times. {seconds}: the scenario's own time, like 1.02.
+        SCENARIO_TOOK = "scenario {seconds} s";
+        /// A step id that is not in the course, with the closest one. {step}: what was typed; {near}: the closest id.
+        NO_STEP_NEAR = "no step '{step}'; did you mean {near}? (the steps are: {steps})";
+        /// progress, the next step when it had passed before its exercise changed. {step}: its id.
+        NEXT_AGAIN = "Next, step {step}: it passed, then its code changed; `cargo xtask verify {step}` checks it again.";
+        /// watch, when the step it watches has passed. {step}: its id.
+        WATCH_PASSED = "watching exercises/{step}/ (passed; {how}); save to verify again, Ctrl-C to leave";
         /// A scenario killed at its timeout. {seconds}: the step's timeout.
         TIMED_OUT = "the scenario did not end within {seconds} s and was killed: does a program wait for something that never comes?";
     }

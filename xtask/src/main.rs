@@ -46,11 +46,12 @@ enum Command {
     /// Check your exercise for a step in the VM (default: the first step
     /// you have not passed), with the likely mistake when it fails.
     Verify { step: Option<String> },
-    /// Verify your exercise each time you save it (default: the first step
-    /// you have not passed), and go on to the next step when it passes.
+    /// Verify your exercise each time you save it: the step named, or the
+    /// first step you have not passed and then the next ones as they pass.
     Watch { step: Option<String> },
-    /// Show the next hint for a step (one more at each call).
-    Hint { step: String },
+    /// Show the next hint for a step (one more at each call; default: the
+    /// first step you have not passed).
+    Hint { step: Option<String> },
     /// Which steps you have passed, and what to do next.
     Progress,
     /// Restore a step's exercise to its original state.
@@ -136,6 +137,14 @@ fn main() -> ExitCode {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
+        // stdout closed early (`cargo xtask progress | head -4`): what
+        // is left would go nowhere; leave as a program killed by SIGPIPE
+        // would, quietly (xtask ignores SIGPIPE, as Rust programs do, so
+        // that a QEMU gone from the other end of a pipe is an error and
+        // not its death).
+        if msg.starts_with("failed printing to std") && msg.contains("Broken pipe") {
+            std::process::exit(128 + libc::SIGPIPE);
+        }
         if !msg.starts_with("snapshot assertion") {
             eprintln!("xtask: internal error: {info}");
         }
@@ -168,7 +177,7 @@ fn main() -> ExitCode {
             args,
         } => student::run(&step, solution, &args),
         Command::Shell { step, solution } => student::shell(step, solution),
-        Command::Hint { step } => student::hint(&step),
+        Command::Hint { step } => student::hint(step),
         Command::Progress => student::progress(),
         Command::Reset { step, yes } => student::reset(&step, yes),
     };

@@ -1,14 +1,23 @@
 //! What varies between two runs of the same scenario, made stable, so that
 //! a snapshot states only what the kernel guarantees.
 //!
-//! - Namespace inode numbers become ordinal tags by first appearance
-//!   (`net:[4026532117]` → `net:[ns#1]`): the same namespace keeps the same
-//!   tag, so "same" and "different" stay visible. The inode numbers of the
-//!   initial ipc, uts, user, pid, cgroup and time namespaces are constants of
-//!   the kernel (4026531834 to 4026531839) and are kept as they are.
+//! - Namespace inode numbers become tags named after the namespace's type,
+//!   numbered by first appearance among that type's (`net:[4026532117]` →
+//!   `net:[net#1]`): the same namespace keeps the same tag, so "same" and
+//!   "different" stay visible, and a namespace missing or added of one type
+//!   moves no tag of another. The type is read where the line says it
+//!   (`net:[…]`, `/proc/N/ns/net [Device,Inode]`, an `lsns` row, an owner
+//!   `belongs to` is a user namespace, `Network namespace is`), anywhere in
+//!   the transcript; an inode whose type no line says is `ns#N`. The inode
+//!   numbers of the initial ipc, uts, user, pid, cgroup and time namespaces
+//!   are constants of the kernel (4026531834 to 4026531839) and are kept as
+//!   they are.
 //! - Global PIDs (at least the scenario shell's own PID) become `PID#n` in
-//!   the places where our programs print a PID; in-namespace PIDs (1, 2...)
-//!   are smaller and stay, since they are the point of the pid steps.
+//!   the places where our programs, busybox or the kernel print a PID (`PID
+//!   81`, `can't kill pid 81` too); in-namespace PIDs (1, 2...) are smaller
+//!   and stay, since they are the point of the pid steps, and so do numbers
+//!   from 32768 up (the VM's `pid_max`): a PID no process can have, such as
+//!   the `99999` of the bad-input lines, is what the scenario typed.
 //! - The kernel release, MAC addresses, IPv6 link-local addresses,
 //!   durations and `ls -l` dates become placeholders.
 //! - A parent's `NAME: PID of child created by clone() is N` comes right
@@ -28,13 +37,41 @@ use std::sync::LazyLock;
 const FIXED_INODES: std::ops::RangeInclusive<u64> = 4026531834..=4026531839;
 
 static INODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b40265\d{5}\b").unwrap());
-/// Places where our programs and scenarios print a PID.
+/// Where a line says the type of the namespace of an inode number: the
+/// type is the group `ty` (or, for an owner, a user namespace), the inode
+/// the group `ino`.
+static TYPED: LazyLock<Vec<(Regex, Option<&str>)>> = LazyLock::new(|| {
+    const TYPE: &str = "(?P<ty>cgroup|ipc|mnt|net|pid|time|user|uts)";
+    const INO: &str = r"(?P<ino>40265\d{5})\b";
+    [
+        (format!(r"\b{TYPE}:\[{INO}\]"), None),
+        (
+            format!(r"/ns/{TYPE}(_for_children)?( is child of)? \[Device,Inode\]: \[\d+,{INO}"),
+            None,
+        ),
+        (format!(r"(?m)^{INO}\s+{TYPE}\b"), None),
+        (
+            format!(r"belongs to \[Device,Inode\]: \[\d+,{INO}"),
+            Some("user"),
+        ),
+        (
+            format!(r"Network namespace is \[Device,Inode\]: \[\d+,{INO}"),
+            Some("net"),
+        ),
+    ]
+    .into_iter()
+    .map(|(re, ty)| (Regex::new(&re).unwrap(), ty))
+    .collect()
+});
+/// Places where our programs, busybox and the kernel print a PID.
 static PID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(Created process |PID of child created by clone\(\) is |/proc/|pid=|Process#|NSpid:\s+|NStgid:\s+|netns )(\d+)\b",
+        r"(Created process |PID of child created by clone\(\) is |/proc/|pid=|Process#|NSpid:\s+|NStgid:\s+|netns |\b[Pp][Ii][Dd] )(\d+)\b",
     )
     .unwrap()
 });
+/// The VM's `pid_max`: no PID is this or more.
+const PID_MAX: u64 = 32768;
 /// The line a parent prints once clone(2) has returned (ns_child_exec's).
 static CLONED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\S+: PID of child created by clone\(\) is \d+$").unwrap());
@@ -111,19 +148,14 @@ impl Normalizer {
 
     pub fn apply(&self, text: &str) -> String {
         let text = parent_first(&text.replace("\r\n", "\n"));
-        let mut inodes: HashMap<String, usize> = HashMap::new();
-        let text = INODE.replace_all(&text, |caps: &Captures| {
-            let inode = &caps[0];
-            if inode.parse().is_ok_and(|n: u64| FIXED_INODES.contains(&n)) {
-                return inode.to_string();
-            }
-            let next = inodes.len() + 1;
-            format!("ns#{}", inodes.entry(inode.to_string()).or_insert(next))
-        });
+        let text = namespace_tags(&text);
         let mut pids: HashMap<String, usize> = HashMap::new();
         let text = PID.replace_all(&text, |caps: &Captures| {
             let pid = &caps[2];
-            if pid.parse().is_ok_and(|n: u64| n < self.first_pid) {
+            if pid
+                .parse()
+                .is_ok_and(|n: u64| n < self.first_pid || n >= PID_MAX)
+            {
                 return caps[0].to_string();
             }
             let next = pids.len() + 1;
@@ -141,6 +173,38 @@ impl Normalizer {
         let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
         lines.join("\n").trim_end().to_string()
     }
+}
+
+/// Namespace inode numbers replaced by tags of their type: `net#1`, the
+/// first network namespace to appear (the module's doc says how).
+fn namespace_tags(text: &str) -> String {
+    let mut types: HashMap<&str, &str> = HashMap::new();
+    for (re, ty) in TYPED.iter() {
+        for caps in re.captures_iter(text) {
+            let ty = ty.or_else(|| caps.name("ty").map(|m| m.as_str()));
+            if let (Some(ino), Some(ty)) = (caps.name("ino"), ty) {
+                types.entry(ino.as_str()).or_insert(ty);
+            }
+        }
+    }
+    let mut tags: HashMap<String, String> = HashMap::new();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    INODE
+        .replace_all(text, |caps: &Captures| {
+            let inode = &caps[0];
+            if inode.parse().is_ok_and(|n: u64| FIXED_INODES.contains(&n)) {
+                return inode.to_string();
+            }
+            tags.entry(inode.to_string())
+                .or_insert_with(|| {
+                    let ty = types.get(inode).copied().unwrap_or("ns");
+                    let n = counts.entry(ty).or_insert(0);
+                    *n += 1;
+                    format!("{ty}#{n}")
+                })
+                .clone()
+        })
+        .into_owned()
 }
 
 /// Each parent's clone line moved up to just after its command's `$ ` line,
@@ -179,10 +243,52 @@ mod tests {
     }
 
     #[test]
-    fn inodes_become_ordinals_and_fixed_ones_stay() {
+    fn inodes_become_tags_of_their_type_and_fixed_ones_stay() {
         let n = Normalizer::new(70);
         let out = n.apply("net:[4026532117] uts:[4026531838] x 4026532117 4026532200");
-        assert_eq!(out, "net:[ns#1] uts:[4026531838] x ns#1 ns#2");
+        assert_eq!(out, "net:[net#1] uts:[4026531838] x net#1 ns#1");
+        // Each way a transcript says the type.
+        let out = n.apply(
+            "/proc/83/ns/uts [Device,Inode]: [4,4026532201]\n\
+             /proc/83/ns/uts belongs to [Device,Inode]: [4,4026532202]\n\
+             /proc/83/ns/pid is child of [Device,Inode]: [4,4026532203]\n\
+             4026532204 mnt         1   1 lsns\n\
+             Network namespace is [Device,Inode]: [4,4026532205]\n\
+             pid_for_children -> pid:[4026532203]",
+        );
+        assert_eq!(
+            out,
+            "/proc/PID#1/ns/uts [Device,Inode]: [4,uts#1]\n\
+             /proc/PID#1/ns/uts belongs to [Device,Inode]: [4,user#1]\n\
+             /proc/PID#1/ns/pid is child of [Device,Inode]: [4,pid#1]\n\
+             mnt#1 mnt         1   1 lsns\n\
+             Network namespace is [Device,Inode]: [4,net#1]\n\
+             pid_for_children -> pid:[pid#1]"
+        );
+    }
+
+    #[test]
+    fn a_missing_namespace_moves_no_tag_of_another_type() {
+        let n = Normalizer::new(70);
+        let all = "ipc -> ipc:[4026532210]\nmnt -> mnt:[4026532211]\nuts -> uts:[4026532212]";
+        let no_mnt = "ipc -> ipc:[4026532210]\nmnt -> mnt:[4026531841]\nuts -> uts:[4026532212]";
+        let (all, no_mnt) = (n.apply(all), n.apply(no_mnt));
+        assert_eq!(
+            all,
+            "ipc -> ipc:[ipc#1]\nmnt -> mnt:[mnt#1]\nuts -> uts:[uts#1]"
+        );
+        let changed: Vec<_> = all
+            .lines()
+            .zip(no_mnt.lines())
+            .filter(|(a, b)| a != b)
+            .collect();
+        assert_eq!(changed.len(), 0, "the VM's own mnt is mnt#1 too: {no_mnt}");
+        // An extra namespace of one type renumbers that type only.
+        let extra = "net:[4026532300]\nipc -> ipc:[4026532210]\nuts -> uts:[4026532212]";
+        assert_eq!(
+            n.apply(extra),
+            "net:[net#1]\nipc -> ipc:[ipc#1]\nuts -> uts:[uts#1]"
+        );
     }
 
     #[test]
@@ -194,6 +300,13 @@ mod tests {
         assert_eq!(
             out,
             "Created process PID#1 in requested namespaces\n/proc/PID#1/ns/pid /proc/1/ns/pid /proc/PID#2/x"
+        );
+        // Where busybox and our error lines name a PID, but not past pid_max.
+        let out = n
+            .apply("No process has PID 81\nsh: can't kill pid 81\nNo process has PID 99999\nPID 1");
+        assert_eq!(
+            out,
+            "No process has PID PID#1\nsh: can't kill pid PID#1\nNo process has PID 99999\nPID 1"
         );
         // A thread group's ids are PIDs too: each level's, the VM's first.
         let out = n.apply("NStgid:\t83\t2\t1\nNSpid:\t83\t2\t1");

@@ -31,21 +31,56 @@ fn path() -> PathBuf {
     }
 }
 
-/// The SHA-256 of a step's exercise sources (`exercises/<id>/src/**/*.rs`
-/// and its Cargo.toml), by relative path.
-pub fn digest(step: &Step) -> Result<String> {
+/// The files of a step's exercise that make its program: `src/**/*.rs`
+/// (an editor's swap or backup file is none of them) and its Cargo.toml.
+fn sources(step: &Step) -> Vec<PathBuf> {
     let dir = root().join("exercises").join(&step.id);
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir.join("src"))
         .into_iter()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.file_type().is_file() && name.ends_with(".rs") && !name.starts_with('.')
+        })
         .map(|e| e.into_path())
         .collect();
     files.push(dir.join("Cargo.toml"));
     files.sort();
+    files
+}
+
+/// The SHA-256 of a step's exercise: of each source's code by relative
+/// path, so that a comment or whitespace changed anywhere keeps a pass
+/// ([`crate::exercise::code_digest`]; a file that does not lex as Rust, and
+/// Cargo.toml, by their bytes).
+pub fn digest(step: &Step) -> Result<String> {
+    digest_with(step, |file, bytes| {
+        match file.extension().is_some_and(|e| e == "rs") {
+            true => std::str::from_utf8(bytes)
+                .ok()
+                .and_then(crate::exercise::code_digest)
+                .map(String::into_bytes)
+                .unwrap_or_else(|| bytes.to_vec()),
+            false => bytes.to_vec(),
+        }
+    })
+}
+
+/// The digest of earlier versions, of every file's bytes: a pass recorded
+/// by one still counts while the files are unchanged.
+fn bytes_digest(step: &Step) -> Result<String> {
+    digest_with(step, |_, bytes| bytes.to_vec())
+}
+
+fn digest_with(
+    step: &Step,
+    content: impl Fn(&std::path::Path, &[u8]) -> Vec<u8>,
+) -> Result<String> {
+    let dir = root().join("exercises").join(&step.id);
     let mut hash = Sha256::new();
-    for file in files {
+    for file in sources(step) {
         let bytes = std::fs::read(&file).with_context(|| file.display().to_string())?;
+        let bytes = content(&file, &bytes);
         hash.update(
             file.strip_prefix(&dir)
                 .unwrap_or(&file)
@@ -105,9 +140,9 @@ impl Progress {
 
     /// Whether the step passed, with the exercise as it is now.
     pub fn has_passed(&self, step: &Step) -> bool {
-        self.passed
-            .get(&step.id)
-            .is_some_and(|d| digest(step).is_ok_and(|now| &now == d))
+        self.passed.get(&step.id).is_some_and(|d| {
+            digest(step).is_ok_and(|now| &now == d) || bytes_digest(step).is_ok_and(|old| &old == d)
+        })
     }
 
     /// Whether the step passed once, but its exercise changed since.

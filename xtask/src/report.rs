@@ -5,31 +5,58 @@ use crate::i18n::msg;
 use crate::tr;
 use crate::verdict::{Outcome, Verdict};
 
+/// The styles of a report on a terminal; [`crate::commands::Say`] prints
+/// through anstream, which drops them where colour is not wanted (a pipe, a
+/// file, `NO_COLOR`).
+mod style {
+    use anstyle::{AnsiColor, Style};
+    pub const OK: Style = AnsiColor::Green.on_default().bold();
+    pub const FAIL: Style = AnsiColor::Red.on_default().bold();
+    pub const ERROR: Style = AnsiColor::Yellow.on_default().bold();
+    pub const REMOVED: Style = AnsiColor::Red.on_default();
+    pub const ADDED: Style = AnsiColor::Green.on_default();
+    pub const MISTAKE: Style = AnsiColor::Yellow.on_default().bold();
+}
+
+/// `text` in `style`.
+fn paint(style: anstyle::Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
 /// One line per VM run, and the details of a failure.
 pub fn describe(outcome: &Outcome) -> String {
     let mut times = Vec::new();
     if let Some((start, restored)) = outcome.start {
-        let how = if restored { "restored" } else { "booted" };
-        times.push(format!("{how} in {start:.2} s"));
+        let seconds = format!("{start:.2}");
+        times.push(match restored {
+            true => tr!(msg::RESTORED_IN, seconds = seconds),
+            false => tr!(msg::BOOTED_IN, seconds = seconds),
+        });
     }
     if let Some(scenario) = outcome.scenario_seconds {
-        times.push(format!("scenario {scenario:.2} s"));
+        times.push(tr!(msg::SCENARIO_TOOK, seconds = format!("{scenario:.2}")));
     }
     let guest = match times.is_empty() {
         true => String::new(),
         false => format!(" ({})", times.join(", ")),
     };
     let status = match &outcome.verdict {
-        Verdict::Pass => "ok",
-        Verdict::Fail { .. } => "FAIL",
-        Verdict::Broken(_) => "ERROR",
+        Verdict::Pass => paint(style::OK, "ok   "),
+        Verdict::Fail { .. } => paint(style::FAIL, "FAIL "),
+        Verdict::Broken(_) => paint(style::ERROR, "ERROR"),
+    };
+    let how = match outcome.unbuilt() {
+        true => tr!(msg::DOES_NOT_COMPILE),
+        false => format!(
+            "{}  {:>5.2} s{guest}",
+            outcome.accel.name(),
+            outcome.seconds
+        ),
     };
     let mut text = format!(
-        "{status:<5} {:<10} {:<36} {}  {:>5.2} s{guest}",
+        "{status} {:<10} {:<36} {how}",
         outcome.job.step.id,
         tr!(&outcome.job.describe()),
-        outcome.accel.name(),
-        outcome.seconds
     );
     if let Some(first) = &outcome.retried {
         text.push_str("\n      ");
@@ -40,10 +67,17 @@ pub fn describe(outcome: &Outcome) -> String {
         Verdict::Pass => {}
         Verdict::Fail { details, diagnoses } => {
             for line in details.lines() {
-                push(line);
+                match line.chars().next() {
+                    Some('-') if line.starts_with("- ") => push(&paint(style::REMOVED, line)),
+                    Some('+') if line.starts_with("+ ") => push(&paint(style::ADDED, line)),
+                    _ => push(line),
+                }
             }
             for diagnosis in diagnoses {
-                push(&tr!(msg::LIKELY_MISTAKE, diagnosis = diagnosis));
+                push(&paint(
+                    style::MISTAKE,
+                    &tr!(msg::LIKELY_MISTAKE, diagnosis = diagnosis),
+                ));
             }
         }
         Verdict::Broken(why) => {

@@ -73,7 +73,7 @@ pub fn diff(expected: &str, transcript: &str) -> Option<String> {
     let expected = format!("{}\n", expected.trim_end());
     let transcript = format!("{}\n", transcript.trim_end());
     let diff = similar::TextDiff::from_lines(&expected, &transcript);
-    let mut out = String::from("expected (-) and what your program gave (+):\n");
+    let mut out = format!("{}\n", crate::tr!(crate::i18n::msg::DIFF_HEADER));
     for change in diff.iter_all_changes() {
         let sign = match change.tag() {
             similar::ChangeTag::Delete => "-",

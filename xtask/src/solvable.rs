@@ -20,6 +20,9 @@
 //! count as uses.
 //!
 //! `cargo xtask check` and the tests run [`problems`] for every step.
+//!
+//! The same goes for what a chapter suggests trying: every command in a
+//! chapter's code spans must be there in the step's VM ([`vm_commands`]).
 
 use crate::course::Step;
 use crate::exercise;
@@ -259,7 +262,7 @@ fn used_names(
 }
 
 /// Whether `text` has `name` as a whole word.
-fn names(text: &str, name: &str) -> bool {
+pub fn names(text: &str, name: &str) -> bool {
     text.match_indices(name).any(|(at, _)| {
         let word = |c: char| c.is_alphanumeric() || c == '_';
         !text[..at].chars().next_back().is_some_and(word)
@@ -346,6 +349,90 @@ pub fn problems(step: &Step) -> Result<Vec<String>> {
     Ok(problems)
 }
 
+/// Programs a chapter names that run on the student's machine, not in the VM.
+const HOST_COMMANDS: &[&str] = &["cargo", "git", "mdbook", "rustup", "sudo"];
+
+/// The commands a step's chapter suggests (the first word of each code
+/// span outside code blocks, when it names a program: a busybox applet or
+/// one this machine has) that the step's VM has not: neither busybox's
+/// applets (`applets`), the programs of this step and the earlier ones, the
+/// step's host tools, nor, for a container step, its root filesystem's
+/// `lsns`. One line each.
+pub fn vm_commands(
+    course: &crate::course::Course,
+    step: &Step,
+    applets: &[String],
+) -> Result<Vec<String>> {
+    let file = format!("book/src/steps/{}.md", step.id);
+    let text = std::fs::read_to_string(root().join(&file)).with_context(|| file.clone())?;
+    let mut there: BTreeSet<String> = applets.iter().cloned().collect();
+    for earlier in course.before(&step.id).iter().chain([step]) {
+        there.extend(earlier.bins.iter().cloned());
+    }
+    let mut tools: Vec<&str> = step.host_tools.iter().map(String::as_str).collect();
+    if step.rootfs {
+        // Inside the container: its root filesystem has lsns.
+        tools.push(crate::lab::initramfs::LSNS);
+    }
+    there.extend(tools.into_iter().map(|tool| {
+        let name = Path::new(tool).file_name().unwrap_or_default();
+        name.to_string_lossy().into_owned()
+    }));
+    // A later step's program is named ahead, not suggested: not counted.
+    let is_program = |word: &str| {
+        applets.iter().any(|a| a == word) || there.contains(word) || crate::lab::on_path(word)
+    };
+    Ok(missing_commands(&text, is_program, &there)
+        .into_iter()
+        .map(|(span, word)| {
+            format!(
+                "{file}: `{span}` suggests {word}, which the VM of step {} does not have \
+                 (add it to the step's host_tools, or say where it runs)",
+                step.id
+            )
+        })
+        .collect())
+}
+
+/// The code spans of a chapter (outside code blocks) whose first word is a
+/// program, not one of the student's machine, and not `there`: each with
+/// that word.
+fn missing_commands(
+    text: &str,
+    is_program: impl Fn(&str) -> bool,
+    there: &BTreeSet<String>,
+) -> Vec<(String, String)> {
+    let mut in_block = false;
+    let mut spans = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_block = !in_block;
+            continue;
+        }
+        if !in_block {
+            spans.extend(line.split('`').skip(1).step_by(2).map(String::from));
+        }
+    }
+    let mut missing = Vec::new();
+    for span in spans {
+        let Some(word) = span.split_whitespace().next() else {
+            continue;
+        };
+        let plain = word
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-.".contains(c));
+        if !plain || !word.starts_with(|c: char| c.is_ascii_lowercase()) {
+            continue;
+        }
+        if is_program(word) && !HOST_COMMANDS.contains(&word) && !there.contains(word) {
+            let word = word.to_string();
+            missing.push((span, word));
+        }
+    }
+    missing
+}
+
 /// The solution file an exercise file is derived from.
 fn solution_of(step: &Step, exercise: &Path) -> std::path::PathBuf {
     let dir = root().join("exercises").join(&step.id);
@@ -412,6 +499,22 @@ fn setup(root: &str) -> Result<(), Error> {
         // A word inside another is not a name of it.
         let text = "`chroot(2)`, `empty()`, `create_directory`";
         assert_eq!(unnamed(SOLUTION, "lib.rs", &given(text), &[]).len(), 1);
+    }
+
+    #[test]
+    fn a_command_the_vm_lacks_is_found() {
+        let text = "Try `ipcs -s`, then `sem &` and `cargo xtask run sem`; \
+                    `semget(2)` and `IPC_CREAT` are no commands.\n\
+                    ```text\n`ipcs` in a block is output\n```\n";
+        let programs = ["ipcs", "sem", "cargo", "semget"];
+        let is_program = |w: &str| programs.contains(&w);
+        let there: BTreeSet<String> = ["sem".to_string()].into();
+        assert_eq!(
+            missing_commands(text, is_program, &there),
+            [("ipcs -s".to_string(), "ipcs".to_string())]
+        );
+        let there: BTreeSet<String> = ["sem".to_string(), "ipcs".to_string()].into();
+        assert!(missing_commands(text, is_program, &there).is_empty());
     }
 
     #[test]

@@ -49,6 +49,11 @@ impl Outcome {
         self.verdict == Verdict::Pass
     }
 
+    /// A failure before any VM: the program did not compile.
+    pub fn unbuilt(&self) -> bool {
+        self.end.is_none() && matches!(self.verdict, Verdict::Fail { .. })
+    }
+
     /// An outcome for a job that could not even boot.
     pub fn broken(job: Job, accel: Accel, why: String) -> Outcome {
         Outcome {
@@ -65,12 +70,12 @@ impl Outcome {
     }
 }
 
-/// An exercise that does not compile: failed, with the compiler's first
-/// error, and never booted.
-pub fn unbuilt(job: Job, accel: Accel, error: &str) -> Outcome {
+/// An exercise that does not compile: failed, with the compiler's errors,
+/// and never booted ([`Outcome::unbuilt`]).
+pub fn unbuilt(job: Job, accel: Accel, errors: &str) -> Outcome {
     let mut outcome = Outcome::broken(job, accel, String::new());
     outcome.verdict = Verdict::Fail {
-        details: format!("{}\n{error}", crate::tr!(msg::DOES_NOT_COMPILE)),
+        details: errors.trim_end().to_string(),
         diagnoses: Vec::new(),
     };
     outcome

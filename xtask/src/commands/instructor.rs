@@ -52,6 +52,12 @@ pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -
         }
     }
     let lab = Lab::prepare(course, &plan::builds(&jobs))?;
+    if !exercises {
+        for problem in super::missing_vm_commands(&lab, &steps)? {
+            before_vms += 1;
+            say.line(&format!("FAIL  book       {problem}"));
+        }
+    }
     eprintln!(
         "running {} VM(s) under {}, {} at a time",
         jobs.len(),

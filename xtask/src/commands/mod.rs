@@ -24,11 +24,14 @@ pub struct Say {
 }
 
 impl Say {
+    /// A line for a person, in colour where the stream is a terminal that
+    /// takes it (anstream drops the styles for a pipe, a file or
+    /// `NO_COLOR`).
     pub fn line(self, text: &str) {
         if self.json {
-            eprintln!("{text}");
+            anstream::eprintln!("{text}");
         } else {
-            println!("{text}");
+            anstream::println!("{text}");
         }
     }
 }
@@ -37,17 +40,22 @@ impl Say {
 /// as soon as it ends; the outcomes in the jobs' order.
 pub fn run_jobs(lab: &Lab, jobs: &[Job], say: Say) -> Vec<Outcome> {
     lab::in_parallel(jobs, lab::parallelism(), |job| {
-        let outcome = match lab.build_error(&job.step, job.variant) {
-            Some(error) => verdict::unbuilt(job.clone(), lab.accel, error),
-            None => {
-                let run = Lab::scenario(&job.step)
-                    .and_then(|script| lab.boot(&job.step, job.variant, &script));
-                verdict::judge(job.clone(), run, lab.accel)
-            }
-        };
+        let outcome = run_job(lab, job);
         say.line(&report::describe(&outcome));
         outcome
     })
+}
+
+/// Run one job in a fresh VM (unless it did not compile), and judge it.
+pub fn run_job(lab: &Lab, job: &Job) -> Outcome {
+    match lab.build_error(&job.step, job.variant) {
+        Some(error) => verdict::unbuilt(job.clone(), lab.accel, error),
+        None => {
+            let run = Lab::scenario(&job.step)
+                .and_then(|script| lab.boot(&job.step, job.variant, &script));
+            verdict::judge(job.clone(), run, lab.accel)
+        }
+    }
 }
 
 /// The exit status for a set of outcomes.
@@ -62,4 +70,19 @@ pub fn status(outcomes: &[Outcome]) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// What the chapters suggest running that their step's VM lacks
+/// ([`crate::solvable::vm_commands`]), for `steps` (demonstrations have no
+/// chapter of their own): one line each.
+pub fn missing_vm_commands(
+    lab: &Lab,
+    steps: &[crate::course::Step],
+) -> anyhow::Result<Vec<String>> {
+    let applets = lab::initramfs::busybox_applets(&lab.tools.busybox)?;
+    let mut problems = Vec::new();
+    for step in steps.iter().filter(|s| !s.demo) {
+        problems.extend(crate::solvable::vm_commands(&lab.course, step, &applets)?);
+    }
+    Ok(problems)
 }

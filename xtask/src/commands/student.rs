@@ -2,10 +2,11 @@
 //! What they say is in the student's language: each message is English in
 //! [`crate::i18n::msg`], shown through [`tr!`].
 
-use super::{BROKEN, Say, run_jobs};
+use super::{BROKEN, Say};
 use crate::course::{Course, Step, Variant};
 use crate::exercise::{self, State};
 use crate::i18n::msg;
+use crate::lab::guest::Diagnostic;
 use crate::lab::{End, Lab};
 use crate::plan::{self, Audience};
 use crate::progress::Progress;
@@ -55,15 +56,38 @@ fn verify_step(course: Course, step: &Step) -> Result<ExitCode> {
     );
     let jobs = plan::plan(std::slice::from_ref(step), Audience::Exercises)?;
     let lab = Lab::prepare(course, &plan::builds(&jobs))?;
-    let outcome = run_jobs(&lab, &jobs, Say { json: false })
-        .pop()
-        .expect("one job, one outcome");
+    let say = Say { json: false };
+    if lab.build_error(step, Variant::Exercise).is_none() {
+        let warnings = your_warnings(step, lab.exercise_messages(step))?;
+        if !warnings.is_empty() {
+            say.line(&tr!(msg::YOUR_WARNINGS));
+            for warning in &warnings {
+                say.line(warning.trim_end());
+            }
+        }
+    }
+    let outside = outside_edits(step)?;
+    for line in &outside {
+        say.line(line);
+    }
+    let [job] = jobs.as_slice() else {
+        anyhow::bail!("verify plans one run, not {}", jobs.len());
+    };
+    let mut outcome = super::run_job(&lab, job);
+    if !outside.is_empty() {
+        blame_outside_first(&mut outcome, step);
+    }
+    say.line(&crate::report::describe(&outcome));
     match &outcome.verdict {
         Verdict::Pass => {}
         Verdict::Fail { .. } => {
             progress.withdraw(step);
             progress.save()?;
-            println!("\n{}", tr!(msg::NOT_YET, step = step.id));
+            let not_yet = match outcome.unbuilt() {
+                true => msg::NOT_YET_UNBUILT,
+                false => msg::NOT_YET,
+            };
+            println!("\n{}", tr!(not_yet, step = step.id));
             return Ok(ExitCode::FAILURE);
         }
         Verdict::Broken(_) => {
@@ -89,12 +113,106 @@ fn verify_step(course: Course, step: &Step) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `cargo xtask watch [STEP]`: verify the current step each time its
-/// exercise is saved, and go on to the next step once it passes; Ctrl-C
-/// leaves. File events wake it up where they work (inotify); it also looks
-/// every second, for file systems where they do not (shared folders of a
-/// VM, WSL). What counts as a change is the exercise's digest, so an
-/// editor's temporary files do not rerun anything.
+/// The compiler's warnings about the student's own code, rendered: those
+/// on a line of a TODO region or of a change outside them, and those that
+/// name something a region the student changed uses in the solution (the
+/// import left unused by `lstat` in place of `stat`). The others are the
+/// untouched exercise's (its TODOs leave names unused) and stay unsaid.
+fn your_warnings(step: &Step, messages: &[Diagnostic]) -> Result<Vec<String>> {
+    let files = exercise::derive_step(step)?;
+    let mut shown = Vec::new();
+    for message in messages.iter().filter(|m| !m.is_error()) {
+        let Some((file, line)) = &message.at else {
+            continue;
+        };
+        let Some(derived) = files.iter().find(|f| f.path == root().join(file)) else {
+            continue;
+        };
+        let Some(edits) = derived.edits() else {
+            continue;
+        };
+        let named_by_work = || {
+            edits.worked.iter().any(|&r| {
+                derived.region_solutions().get(r).is_some_and(|solution| {
+                    message.names.iter().any(|name| {
+                        let item = name.rsplit("::").next().unwrap_or(name);
+                        crate::solvable::names(solution, item)
+                    })
+                })
+            })
+        };
+        if edits.region_lines.contains(line)
+            || edits.outside.iter().any(|o| o.line == *line)
+            || named_by_work()
+        {
+            shown.push(message.rendered.clone());
+        }
+    }
+    Ok(shown)
+}
+
+/// The lines that name the student's changes outside the TODO regions,
+/// file by file (comments and whitespace are no change); empty when there
+/// are none.
+fn outside_edits(step: &Step) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for file in exercise::derive_step(step)? {
+        let Some(edits) = file.edits() else { continue };
+        if edits.outside.is_empty() {
+            continue;
+        }
+        let path = file.path.strip_prefix(root()).unwrap_or(&file.path);
+        lines.push(tr!(msg::OUTSIDE_EDITS, path = path.display()));
+        for edit in &edits.outside {
+            let line = edit.line;
+            lines.push(format!(
+                "  {}",
+                match (&edit.was, &edit.now) {
+                    (Some(was), Some(now)) => {
+                        tr!(msg::OUTSIDE_CHANGED, line = line, was = was, now = now)
+                    }
+                    (None, Some(now)) => tr!(msg::OUTSIDE_ADDED, line = line, now = now),
+                    (Some(was), None) => tr!(msg::OUTSIDE_REMOVED, line = line, was = was),
+                    (None, None) => continue,
+                }
+            ));
+        }
+    }
+    Ok(lines)
+}
+
+/// A failure after changes outside the regions says so first, and a
+/// timeout is not blamed on a program that waits for nothing.
+fn blame_outside_first(outcome: &mut crate::verdict::Outcome, step: &Step) {
+    let Verdict::Fail { details, .. } = &mut outcome.verdict else {
+        return;
+    };
+    if outcome.end.is_none() {
+        return;
+    }
+    let timed_out = tr!(msg::TIMED_OUT, seconds = step.timeout);
+    let rest: Vec<String> = details
+        .lines()
+        .map(|line| match line == timed_out {
+            true => tr!(msg::TIMED_OUT_OUTSIDE, seconds = step.timeout),
+            false => line.to_string(),
+        })
+        .collect();
+    *details = format!(
+        "{}\n{}",
+        tr!(msg::OUTSIDE_FIRST, step = step.id),
+        rest.join("\n")
+    );
+}
+
+/// `cargo xtask watch [STEP]`: verify a step each time its exercise is
+/// saved; without a step, the first step not passed, going on to the next
+/// once it passes; with one, that step only. Ctrl-C leaves. File events
+/// wake it up where they work (inotify); it also looks every second, for
+/// file systems where they do not (shared folders of a VM, WSL). What
+/// counts as a change is the digest of the exercise's code, so an editor's
+/// swap and backup files (`.main.rs.swp`, `main.rs~`) rerun nothing. The
+/// screen is cleared before each verify, on a terminal.
 pub fn watch(id: Option<String>) -> Result<ExitCode> {
     use notify::Watcher;
     crate::lab::check_environment()?;
@@ -103,6 +221,7 @@ pub fn watch(id: Option<String>) -> Result<ExitCode> {
         let _ = tx.send(());
     })
     .ok();
+    let given = id.is_some();
     let mut step_id = id;
     loop {
         let course = Course::load()?;
@@ -112,11 +231,14 @@ pub fn watch(id: Option<String>) -> Result<ExitCode> {
         };
         let dir = root().join("exercises").join(&step.id);
         let last = crate::progress::digest(&step)?;
+        clear_screen();
         let passed = verify_step(course, &step)? == ExitCode::SUCCESS;
-        if passed {
+        if passed && !given {
             // On to the first step not passed yet.
-            step_id = None;
             continue;
+        }
+        if passed {
+            step_id = Some(step.id.clone());
         }
         let events = watcher
             .as_mut()
@@ -126,7 +248,12 @@ pub fn watch(id: Option<String>) -> Result<ExitCode> {
         } else {
             msg::WATCH_POLLING
         });
-        println!("\n{}", tr!(msg::WATCHING, step = step.id, how = how));
+        let waiting = if passed {
+            msg::WATCH_PASSED
+        } else {
+            msg::WATCHING
+        };
+        println!("\n{}", tr!(waiting, step = step.id, how = how));
         loop {
             let _ = rx.recv_timeout(std::time::Duration::from_secs(1));
             // Let an editor finish writing, then drop the other events.
@@ -142,6 +269,16 @@ pub fn watch(id: Option<String>) -> Result<ExitCode> {
     }
 }
 
+/// Clear the terminal, as rustlings' watch does; nothing when stdout is
+/// not a terminal (a pipe, a log).
+fn clear_screen() {
+    use std::io::{IsTerminal, Write};
+    if std::io::stdout().is_terminal() {
+        print!("\x1b[H\x1b[2J\x1b[3J");
+        let _ = std::io::stdout().flush();
+    }
+}
+
 /// `cargo xtask run STEP [--solution] [-- CMD…]`.
 pub fn run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
     crate::lab::check_environment()?;
@@ -154,9 +291,21 @@ pub fn run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
     } else {
         format!("exec {}\n", shell_words::join(args))
     };
-    let run = lab.boot(&step, variant, &script)?;
-    print!("{}", run.stdout);
-    eprint!("{}", run.stderr);
+    if variant == Variant::Exercise && lab.build_error(&step, variant).is_none() {
+        let warnings = your_warnings(&step, lab.exercise_messages(&step))?;
+        if !warnings.is_empty() {
+            eprintln!("{}", tr!(msg::YOUR_WARNINGS));
+            for warning in &warnings {
+                eprint!("{warning}");
+            }
+        }
+    }
+    if let Some(errors) = lab.build_error(&step, variant) {
+        eprintln!("{}\n{}", tr!(msg::DOES_NOT_COMPILE), errors.trim_end());
+        return Ok(ExitCode::FAILURE);
+    }
+    // What the programs print is shown as it comes; Ctrl-C keeps it.
+    let run = lab.boot_streaming(&step, variant, &script)?;
     let mut ends: Vec<String> = run.report.end().iter().map(|e| e.to_string()).collect();
     ends.extend(
         run.report
@@ -214,10 +363,15 @@ pub fn shell(id: Option<String>, solution: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `cargo xtask hint STEP`: one more hint at each call.
-pub fn hint(id: &str) -> Result<ExitCode> {
+/// `cargo xtask hint [STEP]`: one more hint at each call, for the step
+/// named or the first not passed.
+pub fn hint(id: Option<String>) -> Result<ExitCode> {
     let course = Course::load()?;
-    let step = course.exercise_step(id)?;
+    let Some(step) = current_step(&course, id.as_deref())? else {
+        println!("{}", tr!(msg::ALL_PASSED));
+        return Ok(ExitCode::SUCCESS);
+    };
+    let id = step.id.as_str();
     let mut progress = Progress::load();
     let shown = progress.hints.get(id).copied().unwrap_or(0);
     let hints = step.hints_tr();
@@ -269,11 +423,15 @@ pub fn progress() -> Result<ExitCode> {
         tr!(msg::STEPS_PASSED, done = done, total = course.step.len())
     );
     if let Some(next) = course.step.iter().find(|s| !progress.has_passed(s)) {
-        println!(
-            "{}",
-            tr!(msg::NEXT_STEP, step = next.id, teaches = next.teaches_tr())
-        );
-        println!("{}", tr!(msg::NEXT_READ, step = next.id));
+        if progress.passed_before(next) {
+            println!("{}", tr!(msg::NEXT_AGAIN, step = next.id));
+        } else {
+            println!(
+                "{}",
+                tr!(msg::NEXT_STEP, step = next.id, teaches = next.teaches_tr())
+            );
+            println!("{}", tr!(msg::NEXT_READ, step = next.id));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -50,9 +50,11 @@ pub struct Lab {
     snapshot: Option<PathBuf>,
     /// Built binaries by cargo name (`sem`, `sem-exercise`, `nslab-init`).
     bins: Bins,
-    /// Exercises that did not compile: the compiler's first error, by
-    /// package. Each is graded as such; the others still run.
+    /// Exercises that did not compile: the compiler's errors, by package.
+    /// Each is graded as such; the others still run.
     unbuilt: HashMap<String, String>,
+    /// The compiler's messages about the exercises built, by package.
+    messages: HashMap<String, Vec<guest::Diagnostic>>,
 }
 
 /// Whether run directories are kept (`NSLAB_KEEP_RUNS=1`).
@@ -199,7 +201,11 @@ impl Lab {
             list.dedup();
         }
         let mut bins = guest::build(&packages)?;
-        let (built, unbuilt) = build_exercises(&exercises)?;
+        let Exercises {
+            bins: built,
+            unbuilt,
+            messages,
+        } = build_exercises(&exercises)?;
         bins.extend(built);
         if !mistakes.is_empty() {
             crate::mistakes::write_all(&course)?;
@@ -219,6 +225,7 @@ impl Lab {
             snapshot: None,
             bins,
             unbuilt,
+            messages,
         };
         if snapshot::wanted()? {
             let template = lab.template(PathBuf::new(), PathBuf::new(), 0);
@@ -254,13 +261,20 @@ impl Lab {
             accel: self.accel,
             timeout,
             out_dir,
+            stream: false,
         }
     }
 
-    /// The compiler's first error, when the variant of `step` did not
-    /// compile.
+    /// The compiler's errors, when the variant of `step` did not compile.
     pub fn build_error(&self, step: &Step, variant: Variant) -> Option<&str> {
         self.unbuilt.get(&step.package(variant)).map(String::as_str)
+    }
+
+    /// The compiler's messages about the exercise of `step`.
+    pub fn exercise_messages(&self, step: &Step) -> &[guest::Diagnostic] {
+        self.messages
+            .get(&step.package(Variant::Exercise))
+            .map_or(&[], Vec::as_slice)
     }
 
     fn bin(&self, name: &str) -> Result<&Path> {
@@ -351,6 +365,15 @@ impl Lab {
         let dir = RunDir::new(step, variant)?;
         self.machine(step, variant, script, run_args(step, false), &dir)?
             .run()
+    }
+
+    /// Start one VM for `step` running `script`, its stdout and stderr shown
+    /// here as they come (`cargo xtask run`).
+    pub fn boot_streaming(&self, step: &Step, variant: Variant, script: &str) -> Result<Run> {
+        let dir = RunDir::new(step, variant)?;
+        let mut machine = self.machine(step, variant, script, run_args(step, false), &dir)?;
+        machine.stream = true;
+        machine.run()
     }
 
     /// Start one VM for `step`'s solution running `script`, restored or
@@ -463,37 +486,54 @@ fn base_initramfs(tools: &host::Tools, init: &Path, common: &initramfs::Tree) ->
     Ok(path)
 }
 
-/// Build the exercises: all at once, and when that fails one by one, so
-/// that one that does not compile keeps none of the others from running.
-fn build_exercises(packages: &[String]) -> Result<(Bins, HashMap<String, String>)> {
-    let manifest = root().join("Cargo.toml");
-    let mut unbuilt = HashMap::new();
-    if packages.is_empty() {
-        return Ok((HashMap::new(), unbuilt));
-    }
-    let all = guest::compile(&manifest, packages)?;
-    if all.success || packages.len() == 1 {
-        if !all.success {
-            unbuilt.insert(packages[0].clone(), first_error(&all.errors));
-        }
-        return Ok((all.bins, unbuilt));
-    }
-    let mut bins = HashMap::new();
-    for package in packages {
-        let one = guest::compile(&manifest, std::slice::from_ref(package))?;
-        if !one.success {
-            unbuilt.insert(package.clone(), first_error(&one.errors));
-        }
-        bins.extend(one.bins);
-    }
-    Ok((bins, unbuilt))
+/// What the build of the exercises gave: the binaries, and by package the
+/// compiler's messages and, for those that did not compile, its errors.
+struct Exercises {
+    bins: Bins,
+    unbuilt: HashMap<String, String>,
+    messages: HashMap<String, Vec<guest::Diagnostic>>,
 }
 
-fn first_error(errors: &[String]) -> String {
-    errors
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "cargo build failed (see the messages above)".into())
+/// Build the exercises: all at once, and when that fails one by one, so
+/// that one that does not compile keeps none of the others from running.
+fn build_exercises(packages: &[String]) -> Result<Exercises> {
+    let manifest = root().join("Cargo.toml");
+    let mut built = Exercises {
+        bins: HashMap::new(),
+        unbuilt: HashMap::new(),
+        messages: HashMap::new(),
+    };
+    if packages.is_empty() {
+        return Ok(built);
+    }
+    let all = guest::compile(&manifest, packages)?;
+    let builds = if all.success || packages.len() == 1 {
+        vec![(packages.to_vec(), all)]
+    } else {
+        let mut one_by_one = Vec::new();
+        for package in packages {
+            let one = guest::compile(&manifest, std::slice::from_ref(package))?;
+            one_by_one.push((vec![package.clone()], one));
+        }
+        one_by_one
+    };
+    for (packages, build) in builds {
+        if !build.success {
+            let errors = build.errors();
+            let errors = match errors.is_empty() {
+                true => "cargo build failed (see the messages above)".to_string(),
+                false => errors.concat(),
+            };
+            built.unbuilt.insert(packages[0].clone(), errors);
+        }
+        built.bins.extend(build.bins);
+        for (package, messages) in build.messages {
+            if packages.contains(&package) {
+                built.messages.entry(package).or_default().extend(messages);
+            }
+        }
+    }
+    Ok(built)
 }
 
 /// `cargo xtask shell` needs a terminal: QEMU's console passes no

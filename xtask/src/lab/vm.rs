@@ -99,6 +99,9 @@ pub struct Machine {
     pub timeout: u64,
     /// Where the serial ports' files go.
     pub out_dir: PathBuf,
+    /// Whether the scenario's stdout and stderr are shown here as they come
+    /// (`cargo xtask run`), besides being collected.
+    pub stream: bool,
 }
 
 /// How a QEMU starts.
@@ -308,6 +311,49 @@ fn panic_line(console: &str) -> Option<String> {
         .map(|l| l.trim().to_string())
 }
 
+/// What a streamed run has shown of one of its ports' files.
+struct Tail {
+    path: PathBuf,
+    shown: u64,
+    to_stderr: bool,
+}
+
+impl Tail {
+    fn new(path: PathBuf, to_stderr: bool) -> Tail {
+        Tail {
+            path,
+            shown: 0,
+            to_stderr,
+        }
+    }
+
+    /// Show what the file has gained since the last call, up to
+    /// [`OUTPUT_CAP`] in all, as the guest wrote it.
+    fn show_new(&mut self) {
+        use std::io::{Read, Seek, Write};
+        let Ok(mut file) = std::fs::File::open(&self.path) else {
+            return;
+        };
+        let cap = OUTPUT_CAP as u64;
+        if self.shown >= cap || file.seek(std::io::SeekFrom::Start(self.shown)).is_err() {
+            return;
+        }
+        let mut bytes = Vec::new();
+        if file.take(cap - self.shown).read_to_end(&mut bytes).is_err() || bytes.is_empty() {
+            return;
+        }
+        self.shown += bytes.len() as u64;
+        let bytes: Vec<u8> = bytes.into_iter().filter(|&b| b != b'\r').collect();
+        let _ = match self.to_stderr {
+            true => std::io::stderr().write_all(&bytes),
+            false => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(&bytes).and_then(|()| out.flush())
+            }
+        };
+    }
+}
+
 impl Machine {
     /// The QEMU command for this machine, started as `start` says. Every
     /// start has the same devices, so that a saved VM restores into any.
@@ -514,6 +560,13 @@ impl Machine {
             _ => (None, None),
         };
         let console = self.out_dir.join(Port::Console.name());
+        let mut tails = match self.stream {
+            true => vec![
+                Tail::new(self.out_dir.join(Port::Stdout.name()), false),
+                Tail::new(self.out_dir.join(Port::Stderr.name()), true),
+            ],
+            false => Vec::new(),
+        };
         let mut booted = false;
         let mut overhead = None;
         let waited = if let Some(why) = &refused {
@@ -529,6 +582,7 @@ impl Machine {
                     Err(err) => break Err(End::QemuError(format!("waiting for QEMU: {err}"))),
                 }
                 let elapsed = started.elapsed();
+                tails.iter_mut().for_each(Tail::show_new);
                 if overhead.is_none() {
                     let text = std::fs::read(&console).unwrap_or_default();
                     booted = booted || shows(&text, BOOTED);
@@ -549,6 +603,7 @@ impl Machine {
             let _ = child.wait();
         }
         drop(registered);
+        tails.iter_mut().for_each(Tail::show_new);
         let seconds = started.elapsed().as_secs_f64();
         let mut qemu_stderr = String::new();
         if let Some(mut err) = child.stderr.take() {
