@@ -36,7 +36,7 @@ fn a_state_that_cannot_be_restored_falls_back_to_a_cold_boot() {
         assert!(
             outcome.ok(),
             "the {attempt} run, booted cold, failed:\n{}",
-            xtask::report::describe(&outcome)
+            xtask::report::describe_plain(&outcome)
         );
     }
 }

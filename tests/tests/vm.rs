@@ -40,7 +40,7 @@ fn main() {
             let outcome = xtask::commands::run_job(lab, &job);
             match outcome.ok() {
                 true => Ok(()),
-                false => Err(xtask::report::describe(&outcome).into()),
+                false => Err(xtask::report::describe_plain(&outcome).into()),
             }
         }));
     }

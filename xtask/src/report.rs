@@ -23,7 +23,13 @@ fn paint(style: anstyle::Style, text: &str) -> String {
     format!("{style}{text}{style:#}")
 }
 
-/// One line per VM run, and the details of a failure.
+/// [`describe`] without its styles: for a log or a test's message.
+pub fn describe_plain(outcome: &Outcome) -> String {
+    anstream::adapter::strip_str(&describe(outcome)).to_string()
+}
+
+/// One line per VM run, and the details of a failure, styled (see
+/// [`style`]).
 pub fn describe(outcome: &Outcome) -> String {
     let mut times = Vec::new();
     if let Some((start, restored)) = outcome.start {
@@ -216,4 +222,34 @@ pub fn junit(outcomes: &[Outcome]) -> String {
     }
     xml.push_str("</testsuite>\n");
     xml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_program_that_does_not_compile_is_one_block_with_no_vm_time() {
+        let course = crate::course::Course::load().unwrap();
+        let step = course.step[0].clone();
+        let job = crate::plan::plan(
+            std::slice::from_ref(&step),
+            crate::plan::Audience::Exercises,
+        )
+        .unwrap()
+        .remove(0);
+        let errors = "error[E0425]: cannot find value `x` in this scope\n --> exercises/sem/src/main.rs:3:5\n";
+        let outcome = crate::verdict::unbuilt(job, crate::lab::Accel::Tcg, errors);
+        let text = describe_plain(&outcome);
+        let first = text.lines().next().unwrap();
+        assert!(
+            first.starts_with("FAIL  sem ") && first.ends_with(msg::DOES_NOT_COMPILE),
+            "{text}"
+        );
+        assert_eq!(text.matches("error[E0425]").count(), 1, "{text}");
+        assert!(!first.contains("tcg"), "no VM ran: {text}");
+        // Styled for a terminal, and the styles come off whole.
+        assert!(describe(&outcome).contains('\u{1b}'));
+        assert!(!text.contains('\u{1b}'));
+    }
 }
