@@ -19,8 +19,28 @@ run 'parentns $child pid'
 run 'parentns $child user'
 run 'kill -KILL $child; wait $parent'
 
+note "Depth of user namespaces (create_user_ns()): the creator's uid and gid"
+echo "# must be mapped in the parent, so without maps the second level is"
+echo "# refused with EPERM"
+run 'shns user -- shns user -- true'
+note "With maps written at each level (busybox's unshare -r maps the caller"
+echo "# to root), 33 levels below the initial one; the 34th, whose parent's"
+echo "# level is above 32, is refused with ENOSPC"
+cat > /tmp/nest <<'SCRIPT'
+unshare -r sh /tmp/nest $(($1 + 1)) || echo "level $1: no level below"
+SCRIPT
+run 'cat /tmp/nest'
+run 'sh /tmp/nest 0'
+
 note "A new time namespace starts with zero offsets (struct timens_offsets)"
 run 'shns time -- cat /proc/self/timens_offsets'
+
+note "threads-max is the memory the kernel manages at boot over 128 KiB"
+echo "# (set_max_threads()): between 1000 and 2000 in the 256 MiB VM, the"
+echo "# exact figure moving with the kernel and initramfs; the default of each"
+echo "# max_*_namespaces is half of it (fork_init())"
+run 't=$(cat /proc/sys/kernel/threads-max); [ $t -ge 1000 ] && [ $t -lt 2000 ] && echo "1000 <= threads-max < 2000"'
+run 'n=$(cat /proc/sys/user/max_user_namespaces); [ $n -eq $((t / 2)) ] && echo "max_user_namespaces = threads-max / 2"'
 
 note "ucounts: /proc/sys/user/max_*_namespaces caps the namespaces a user"
 echo "# may own; at 0, the next one is refused with ENOSPC"
