@@ -86,17 +86,13 @@ fn found(program: &str) -> bool {
 
 /// `cargo install` one crate at a pinned version, saying so first.
 fn cargo_install(krate: &str, version: &str) -> Result<()> {
-    eprintln!("nslab: installing {krate} {version} (cargo install)");
+    eprintln!(
+        "nslab: installing {krate} {version} with cargo install, once: it compiles for a few \
+         minutes, and cargo shows its progress"
+    );
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args([
-            "install",
-            "--locked",
-            "--quiet",
-            krate,
-            "--version",
-            version,
-        ])
+        .args(["install", "--locked", krate, "--version", version])
         .status()
         .with_context(|| format!("running cargo install {krate}"))?;
     anyhow::ensure!(status.success(), "cargo install {krate} failed ({status})");

@@ -16,8 +16,10 @@
 //!   the places where our programs, busybox or the kernel print a PID (`PID
 //!   81`, `can't kill pid 81` too); in-namespace PIDs (1, 2...) are smaller
 //!   and stay, since they are the point of the pid steps, and so do numbers
-//!   from 32768 up (the VM's `pid_max`): a PID no process can have, such as
-//!   the `99999` of the bad-input lines, is what the scenario typed.
+//!   from 32768 up (the VM's `pid_max`: `PID_MAX_DEFAULT`, 0x8000, in
+//!   include/linux/threads.h, which `pid_idr_init()` in kernel/pid.c raises
+//!   only past 32 CPUs): a PID no process can have, such as the `99999` of
+//!   the bad-input lines, is what the scenario typed.
 //! - The kernel release, MAC addresses, IPv6 link-local addresses,
 //!   durations and `ls -l` dates become placeholders.
 //! - A parent's `NAME: PID of child created by clone() is N` comes right
