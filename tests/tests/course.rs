@@ -86,18 +86,6 @@ fn every_step_has_hints_and_a_scenario() {
     }
 }
 
-#[test]
-fn every_diagnosis_pattern_is_a_valid_regex() {
-    let course = Course::load().unwrap();
-    for step in &course.step {
-        for diagnosis in &step.diagnosis {
-            if let Err(err) = regex::Regex::new(&diagnosis.pattern) {
-                panic!("step {}: bad diagnosis pattern: {err}", step.id);
-            }
-        }
-    }
-}
-
 /// A directory of this test's own under target/ (removed when dropped).
 struct Scratch(std::path::PathBuf);
 
@@ -141,18 +129,15 @@ fn every_translation_of_the_book_is_complete_and_up_to_date() {
          entry of po/LANG.po and remove its fuzzy flag (README: For translators).",
         problems.join("\n  ")
     );
-    // GNU gettext's own check, where it is installed: the format, and
-    // every message translated, none fuzzy.
+    // GNU gettext's own check: the format, and every message translated,
+    // none fuzzy.
     for lang in &languages {
         let po = xtask::root().join(format!("po/{lang}.po"));
-        let Ok(out) = std::process::Command::new("msgfmt")
+        let out = std::process::Command::new("msgfmt")
             .args(["--check", "--statistics", "--output-file=/dev/null"])
             .arg(&po)
             .output()
-        else {
-            eprintln!("msgfmt not found (GNU gettext): po/{lang}.po checked by xtask alone");
-            continue;
-        };
+            .expect("msgfmt (GNU gettext) runs: install gettext, as .ci/run does");
         let report = String::from_utf8_lossy(&out.stderr);
         assert!(
             out.status.success(),
@@ -169,7 +154,9 @@ fn every_translation_of_the_book_is_complete_and_up_to_date() {
 fn the_french_book_has_every_chapter_and_a_language_switch() {
     let course = Course::load().unwrap();
     let scratch = Scratch::new("fr");
-    // Also checks every link and anchor of every page, in both languages.
+    // build_into checks every link and anchor, each page's language and
+    // its link to the other language; this test checks what it does not:
+    // every step has its chapter, and each French page its French heading.
     if let Err(problems) = xtask::book::build_into(&course, &scratch.0) {
         panic!("{problems:#}");
     }
@@ -199,18 +186,6 @@ fn the_french_book_has_every_chapter_and_a_language_switch() {
         let english = std::fs::read_to_string(scratch.0.join(&page)).unwrap();
         let french = std::fs::read_to_string(scratch.0.join("fr").join(&page))
             .unwrap_or_else(|e| panic!("book/build/fr/{page}: {e}"));
-        assert!(
-            french.contains("<html lang=\"fr\""),
-            "fr/{page}: not in French"
-        );
-        assert!(
-            french.contains("hreflang=\"en\""),
-            "fr/{page}: no link to English"
-        );
-        assert!(
-            english.contains("hreflang=\"fr\""),
-            "{page}: no link to French"
-        );
         // Its heading is the French one ("Introduction" is both).
         if page != "introduction.html" {
             assert_ne!(

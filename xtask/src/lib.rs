@@ -5,15 +5,18 @@
 //!
 //! - [`commands`]: what each `cargo xtask` command does, for instructors
 //!   ([`commands::instructor`]) and students ([`commands::student`]);
-//! - [`plan`]: which runs a check makes and what each must show;
+//! - [`plan`]: which runs a check makes and what each must show, and the
+//!   one name of every result ([`plan::Subject`]: a VM run, or a check of
+//!   the course's files), from which its line, test and JUnit names come;
 //! - [`lab`]: running a VM (host tools, kernel, static builds, initramfs,
 //!   QEMU), knowing nothing of what a step must show;
-//! - [`verdict`]: a run judged: pass, the student's failure with its
-//!   diagnoses, or the machine's;
+//! - [`verdict`]: a run judged, without side effects: pass, the
+//!   student's failure with its diagnoses, or the machine's;
 //! - [`report`]: verdicts for people, JSON and JUnit;
 //!
 //! and, used along the way: [`course`] (the manifest, `course.toml`),
 //! [`snapshots`] (the reviewed transcripts, through insta),
+//! [`solvable`] (every step solvable from its text),
 //! [`normalize`] (the transcript of a run, made stable), [`exercise`]
 //! (exercises derived from the solutions), [`progress`] (a student's),
 //! [`book`] (the mdbook and its preprocessor), [`mod@bench`], [`i18n`] (the

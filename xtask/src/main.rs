@@ -128,26 +128,22 @@ fn main() -> ExitCode {
         Some(lang) => lang,
         None => xtask::i18n::from_env(),
     });
-    // insta reports a mismatch by panicking after printing its diff; the
-    // panic message itself adds nothing for a person.
-    std::panic::set_hook(Box::new(|info| {
+    // stdout closed early (`cargo xtask progress | head -4`): what is left
+    // would go nowhere; leave as a program killed by SIGPIPE would, quietly.
+    // (xtask ignores SIGPIPE, as Rust programs do, so that a QEMU gone from
+    // the other end of a pipe is an error and not its death.)
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
         let msg = info
             .payload()
             .downcast_ref::<String>()
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
-        // stdout closed early (`cargo xtask progress | head -4`): what
-        // is left would go nowhere; leave as a program killed by SIGPIPE
-        // would, quietly (xtask ignores SIGPIPE, as Rust programs do, so
-        // that a QEMU gone from the other end of a pipe is an error and
-        // not its death).
         if msg.starts_with("failed printing to std") && msg.contains("Broken pipe") {
             std::process::exit(128 + libc::SIGPIPE);
         }
-        if !msg.starts_with("snapshot assertion") {
-            eprintln!("xtask: internal error: {info}");
-        }
+        default_hook(info);
     }));
     let result = match cli.command {
         Command::Check {

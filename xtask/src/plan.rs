@@ -29,6 +29,9 @@ pub struct Job {
     pub expect: Expect,
     /// The exercise is the student's work, not what its solution gives.
     pub students: bool,
+    /// Which time this run is made, from 1 (`check --repeat N` makes each
+    /// run N times).
+    pub round: usize,
 }
 
 impl Job {
@@ -55,21 +58,125 @@ impl Job {
         }
     }
 
-    /// The name of its test in `tests/tests/vm.rs`.
-    pub fn test_name(&self) -> String {
-        if self.step.demo {
-            return format!("{}::demonstration", self.step.id);
-        }
-        let what = match (self.variant, self.expect) {
-            (Variant::Solution, _) => "solution",
-            (Variant::Exercise, Expect::Match) => "exercise",
-            (Variant::Exercise, _) => "exercise_fails",
-            (Variant::Previous, _) => "previous_step_fails",
-            (Variant::Mistake(n), _) => {
-                return format!("{}::mistake::{}", self.step.id, self.step.mistake[n].id);
-            }
+    /// The run's kind, unique within its step: `solution`,
+    /// `exercise_fails`, `mistake::ID`, … and `#N` for a repeat.
+    fn kind(&self) -> String {
+        let kind = match (self.step.demo, self.variant, self.expect) {
+            (true, _, _) => "demonstration".to_string(),
+            (_, Variant::Solution, _) => "solution".to_string(),
+            (_, Variant::Exercise, Expect::Match) => "exercise".to_string(),
+            (_, Variant::Exercise, _) => "exercise_fails".to_string(),
+            (_, Variant::Previous, _) => "previous_step_fails".to_string(),
+            (_, Variant::Mistake(n), _) => format!("mistake::{}", self.step.mistake[n].id),
         };
-        format!("{}::{what}", self.step.id)
+        match self.round {
+            0 | 1 => kind,
+            n => format!("{kind}#{n}"),
+        }
+    }
+
+    /// The name of its test in `tests/tests/vm.rs`, and of its test case in
+    /// a JUnit report: `sem::mistake::creat-without-excl`, unique in a plan.
+    pub fn test_name(&self) -> String {
+        format!("{}::{}", self.step.id, self.kind())
+    }
+}
+
+/// A check of the course's own files, made before any VM: each is a result
+/// of the check like a run, in its lines, its JSON and its JUnit report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CourseCheck {
+    /// The book builds, in every language, with its links and
+    /// translations checked.
+    Book,
+    /// A step's exercise is what its solution gives outside the TODO
+    /// regions.
+    Drift { step: String },
+    /// A step can be solved from its text ([`crate::solvable::problems`]).
+    Solvable { step: String },
+    /// What a step's chapter suggests running is in its VM
+    /// ([`crate::solvable::vm_commands`]).
+    VmCommands { step: String },
+}
+
+impl CourseCheck {
+    /// The step it is about (`book` for the book).
+    pub fn step(&self) -> &str {
+        match self {
+            CourseCheck::Book => "book",
+            CourseCheck::Drift { step }
+            | CourseCheck::Solvable { step }
+            | CourseCheck::VmCommands { step } => step,
+        }
+    }
+
+    /// How a person calls it, in one line of the check.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            CourseCheck::Book => "book",
+            CourseCheck::Drift { .. } => "exercise derived from its solution",
+            CourseCheck::Solvable { .. } => "solvable from its text",
+            CourseCheck::VmCommands { .. } => "chapter's commands in its VM",
+        }
+    }
+
+    /// Its name in a JUnit report and the JSON: `sem::solvable`.
+    pub fn test_name(&self) -> String {
+        let kind = match self {
+            CourseCheck::Book => return "book".to_string(),
+            CourseCheck::Drift { .. } => "exercise_drift",
+            CourseCheck::Solvable { .. } => "solvable",
+            CourseCheck::VmCommands { .. } => "vm_commands",
+        };
+        format!("{}::{kind}", self.step())
+    }
+}
+
+/// What a result of a check is about: a VM run of the plan, or a check of
+/// the course's files.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    Run(Box<Job>),
+    Course(CourseCheck),
+}
+
+impl Subject {
+    /// The step (or `book`) of its line.
+    pub fn step(&self) -> &str {
+        match self {
+            Subject::Run(job) => &job.step.id,
+            Subject::Course(check) => check.step(),
+        }
+    }
+
+    /// What its line calls it (English: the report translates it).
+    pub fn describe(&self) -> String {
+        match self {
+            Subject::Run(job) => job.describe(),
+            Subject::Course(check) => check.describe().to_string(),
+        }
+    }
+
+    /// Its unique name: the test's, the JUnit test case's.
+    pub fn test_name(&self) -> String {
+        match self {
+            Subject::Run(job) => job.test_name(),
+            Subject::Course(check) => check.test_name(),
+        }
+    }
+
+    /// The VM run, if it is one.
+    pub fn job(&self) -> Option<&Job> {
+        match self {
+            Subject::Run(job) => Some(job.as_ref()),
+            Subject::Course(_) => None,
+        }
+    }
+
+    /// What a pass is worth when a class is graded: a step's points for a
+    /// run of its exercise, nothing for the course's own checks.
+    pub fn points(&self) -> u32 {
+        self.job().map_or(0, |job| job.step.points)
     }
 }
 
@@ -102,6 +209,7 @@ pub fn plan(steps: &[Step], audience: Audience) -> Result<Vec<Job>> {
         variant,
         expect,
         students,
+        round: 1,
     };
     let (demos, steps): (Vec<&Step>, Vec<&Step>) = steps.iter().partition(|s| s.demo);
     match audience {
@@ -134,6 +242,13 @@ pub fn plan(steps: &[Step], audience: Audience) -> Result<Vec<Job>> {
         }
     }
     Ok(jobs)
+}
+
+/// The plan `jobs` made `rounds` times over, each run's round in its name.
+pub fn repeated(jobs: &[Job], rounds: usize) -> Vec<Job> {
+    (1..=rounds.max(1))
+        .flat_map(|round| jobs.iter().cloned().map(move |job| Job { round, ..job }))
+        .collect()
 }
 
 /// What a plan builds: each job's step in its variant.

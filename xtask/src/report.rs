@@ -29,7 +29,7 @@ pub fn describe_plain(outcome: &Outcome) -> String {
 }
 
 /// One line per VM run, and the details of a failure, styled (see
-/// [`style`]).
+/// `style`).
 pub fn describe(outcome: &Outcome) -> String {
     let mut times = Vec::new();
     if let Some((start, restored)) = outcome.start {
@@ -51,9 +51,10 @@ pub fn describe(outcome: &Outcome) -> String {
         Verdict::Fail { .. } => paint(style::FAIL, "FAIL "),
         Verdict::Broken(_) => paint(style::ERROR, "ERROR"),
     };
-    let how = match outcome.unbuilt() {
-        true => tr!(msg::DOES_NOT_COMPILE),
-        false => format!(
+    let how = match (outcome.unbuilt(), outcome.job()) {
+        (true, _) => tr!(msg::DOES_NOT_COMPILE),
+        (false, None) => format!("{:.2} s", outcome.seconds),
+        (false, Some(_)) => format!(
             "{}  {:>5.2} s{guest}",
             outcome.accel.name(),
             outcome.seconds
@@ -61,8 +62,8 @@ pub fn describe(outcome: &Outcome) -> String {
     };
     let mut text = format!(
         "{status} {:<10} {:<36} {how}",
-        outcome.job.step.id,
-        tr!(&outcome.job.describe()),
+        outcome.subject.step(),
+        tr!(&outcome.subject.describe()),
     );
     if let Some(first) = &outcome.retried {
         text.push_str("\n      ");
@@ -138,19 +139,21 @@ pub fn json(outcomes: &[Outcome]) -> String {
                 Verdict::Fail { diagnoses, .. } => diagnoses.clone(),
                 _ => Vec::new(),
             };
+            let points = o.subject.points();
             serde_json::json!({
-                "step": o.job.step.id,
-                "variant": o.job.variant.name(),
-                "what": o.job.describe(),
+                "name": o.subject.test_name(),
+                "step": o.subject.step(),
+                "variant": o.job().map_or("course", |j| j.variant.name()),
+                "what": o.subject.describe(),
                 "passed": o.ok(),
                 "verdict": verdict_name(&o.verdict),
                 "matched_snapshot": o.matched,
-                "accelerator": o.accel.name(),
+                "accelerator": o.job().map(|_| o.accel.name()),
                 "seconds": (o.seconds * 100.0).round() / 100.0,
                 "details": details(&o.verdict),
                 "diagnoses": diagnoses,
-                "points": if o.ok() { o.job.step.points } else { 0 },
-                "points_possible": o.job.step.points,
+                "points": if o.ok() { points } else { 0 },
+                "points_possible": points,
             })
         })
         .collect();
@@ -158,9 +161,9 @@ pub fn json(outcomes: &[Outcome]) -> String {
     let points: u32 = outcomes
         .iter()
         .filter(|o| o.ok())
-        .map(|o| o.job.step.points)
+        .map(|o| o.subject.points())
         .sum();
-    let possible: u32 = outcomes.iter().map(|o| o.job.step.points).sum();
+    let possible: u32 = outcomes.iter().map(|o| o.subject.points()).sum();
     let (commit, author) = checkout();
     serde_json::to_string_pretty(&serde_json::json!({
         "passed": passed,
@@ -174,54 +177,47 @@ pub fn json(outcomes: &[Outcome]) -> String {
     .unwrap_or_default()
 }
 
+/// The JUnit XML report: one test case per result, named as the tests
+/// name it (`sem::mistake::creat-without-excl`, `book`), in the class of
+/// its step; written by quick-junit (nextest's), whose strings drop what
+/// XML cannot hold (a control byte a program printed, a colour).
 pub fn junit(outcomes: &[Outcome]) -> String {
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let failures = outcomes
-        .iter()
-        .filter(|o| matches!(o.verdict, Verdict::Fail { .. }))
-        .count();
-    let errors = outcomes
-        .iter()
-        .filter(|o| matches!(o.verdict, Verdict::Broken(_)))
-        .count();
-    let total: f64 = outcomes.iter().map(|o| o.seconds).sum();
-    let mut xml = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"nslab\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{total:.2}\">\n",
-        outcomes.len()
-    );
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut suite = TestSuite::new("nslab");
     for o in outcomes {
-        xml.push_str(&format!(
-            "  <testcase classname=\"nslab.{}\" name=\"{}\" time=\"{:.2}\"",
-            o.job.variant.name(),
-            o.job.step.id,
-            o.seconds
-        ));
-        let (tag, message) = match &o.verdict {
-            Verdict::Pass => {
-                xml.push_str("/>\n");
-                continue;
+        let status = match &o.verdict {
+            Verdict::Pass => TestCaseStatus::success(),
+            Verdict::Fail { diagnoses, .. } => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                let mut body = details(&o.verdict);
+                for d in diagnoses {
+                    body.push_str(&format!("\nlikely mistake: {d}"));
+                }
+                status
+                    .set_message("the output is not what the step expects")
+                    .set_description(body);
+                status
             }
-            Verdict::Fail { .. } => ("failure", "the output is not what the step expects"),
-            Verdict::Broken(_) => ("error", "the check could not run"),
+            Verdict::Broken(why) => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                status
+                    .set_message("the check could not run")
+                    .set_description(why.as_str());
+                status
+            }
         };
-        let mut body = details(&o.verdict);
-        if let Verdict::Fail { diagnoses, .. } = &o.verdict {
-            for d in diagnoses {
-                body.push_str(&format!("likely mistake: {d}\n"));
-            }
-        }
-        xml.push_str(&format!(
-            ">\n    <{tag} message=\"{message}\">{}</{tag}>\n  </testcase>\n",
-            escape(&body)
-        ));
+        let mut case = TestCase::new(o.subject.test_name(), status);
+        case.set_classname(format!("nslab.{}", o.subject.step()))
+            .set_time(std::time::Duration::from_secs_f64(o.seconds.max(0.0)));
+        suite.add_test_case(case);
     }
-    xml.push_str("</testsuite>\n");
-    xml
+    let total: f64 = outcomes.iter().map(|o| o.seconds).sum();
+    suite.set_time(std::time::Duration::from_secs_f64(total.max(0.0)));
+    let mut report = Report::new("nslab");
+    report.add_test_suite(suite);
+    report
+        .to_string()
+        .unwrap_or_else(|e| format!("<!-- the JUnit report could not be written: {e} -->\n"))
 }
 
 #[cfg(test)]
@@ -251,5 +247,69 @@ mod tests {
         // Styled for a terminal, and the styles come off whole.
         assert!(describe(&outcome).contains('\u{1b}'));
         assert!(!text.contains('\u{1b}'));
+    }
+
+    fn sem_plan(rounds: usize) -> Vec<crate::plan::Job> {
+        let course = crate::course::Course::load().unwrap();
+        let steps = course.select(&["sem".to_string()]).unwrap();
+        crate::plan::repeated(
+            &crate::plan::plan(&steps, crate::plan::Audience::Course).unwrap(),
+            rounds,
+        )
+    }
+
+    #[test]
+    fn every_junit_test_case_has_its_own_name_even_repeated() {
+        let outcomes: Vec<Outcome> = sem_plan(2)
+            .into_iter()
+            .map(|job| Outcome::broken(job, crate::lab::Accel::Tcg, "why".into()))
+            .collect();
+        let xml = junit(&outcomes);
+        let report = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+        let names: Vec<String> = report.test_suites[0]
+            .test_cases
+            .iter()
+            .map(|c| c.name.as_str().to_string())
+            .collect();
+        let unique: std::collections::BTreeSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        assert!(names.contains(&"sem::mistake::creat-without-excl#2".to_string()));
+    }
+
+    #[test]
+    fn a_control_byte_a_program_printed_leaves_the_junit_report_valid() {
+        let job = sem_plan(1).remove(0);
+        let mut outcome = Outcome::broken(job, crate::lab::Accel::Tcg, String::new());
+        outcome.verdict = Verdict::Fail {
+            details: "+ bell \u{7} escape \u{1b}[31m nul \u{0} <&>\"".into(),
+            diagnoses: vec!["a <diagnosis> & more".into()],
+        };
+        let xml = junit(&[outcome]);
+        let report = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+        assert_eq!(report.failures, 1, "{xml}");
+        assert!(xml.contains("&lt;&amp;&gt;"), "{xml}");
+    }
+
+    #[test]
+    fn a_broken_book_is_a_failure_in_the_json_and_the_junit() {
+        use crate::plan::CourseCheck;
+        let book = Outcome::of_check(
+            CourseCheck::Book,
+            Verdict::Fail {
+                details: "steps/sem.md: a link to nowhere.md leads nowhere".into(),
+                diagnoses: Vec::new(),
+            },
+            0.5,
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&json(std::slice::from_ref(&book))).unwrap();
+        assert_eq!(json["failed"], 1);
+        assert_eq!(json["runs"][0]["name"], "book");
+        assert_eq!(json["runs"][0]["verdict"], "fail");
+        let xml = junit(&[book]);
+        assert!(
+            xml.contains("name=\"book\"") && xml.contains("nowhere.md"),
+            "{xml}"
+        );
     }
 }

@@ -3,10 +3,10 @@
 //! may change with `cargo insta review`), and everything here asks insta for
 //! the body.
 //!
-//! A solution's transcript is compared with [`insta::assert_snapshot!`]: a
-//! changed output becomes a `.snap.new` to accept or reject with `cargo insta
-//! review` (never under CI). Everything else — an exercise, a mistake — is
-//! compared read-only: a student's run must not propose a new snapshot.
+//! Every transcript is compared read-only ([`diff`]). A solution's changed
+//! transcript is then proposed through [`insta::assert_snapshot!`]
+//! ([`propose`]): a `.snap.new` to accept or reject with `cargo insta
+//! review` (never under CI). A student's run never proposes one.
 
 use crate::course::Step;
 use crate::root;
@@ -50,16 +50,23 @@ fn settings(step: &Step) -> insta::Settings {
     settings
 }
 
-/// insta prints its diff on stderr: one at a time.
-static ASSERT: Mutex<()> = Mutex::new(());
+/// One proposal at a time: insta writes the pending file.
+static PROPOSE: Mutex<()> = Mutex::new(());
 
-/// Compare a solution's transcript through insta, which prints the diff
-/// and, outside CI, writes the `.snap.new` for review.
-pub fn assert_matches(step: &Step, transcript: &str) -> bool {
-    let _one_at_a_time = ASSERT.lock().unwrap_or_else(|e| e.into_inner());
+/// Propose a solution's changed transcript for review, through insta: a
+/// `.snap.new` beside the snapshot for `cargo insta review` (none under CI;
+/// `INSTA_UPDATE=always` writes the snapshot itself). The workspace's
+/// `.config/insta.yaml` makes insta's assertion pass and print nothing:
+/// whether the transcript matches is [`diff`]'s to say, and the report
+/// shows nslab's own diff.
+pub fn propose(step: &Step, transcript: &str) {
+    let _one_at_a_time = PROPOSE.lock().unwrap_or_else(|e| e.into_inner());
     settings(step).bind(|| {
-        std::panic::catch_unwind(|| insta::assert_snapshot!(step.id.as_str(), transcript)).is_ok()
-    })
+        // A malformed configuration still must not take the check down.
+        let _ = std::panic::catch_unwind(|| {
+            insta::assert_snapshot!(step.id.as_str(), transcript);
+        });
+    });
 }
 
 /// A read-only comparison: `None` when equal, else the diff, expected

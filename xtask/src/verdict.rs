@@ -1,12 +1,14 @@
 //! How one run is judged: the one place that says what passes, what is the
 //! student's failure (with the diff and the likely mistakes) and what is
 //! the machine's (a VM that hung, a harness error), which is never blamed
-//! on the student.
+//! on the student. Judging writes nothing and prints nothing: a solution's
+//! changed transcript is proposed for review by the command layer
+//! ([`crate::commands::run_job`]), with [`Outcome::transcript`].
 
 use crate::course::{Diagnosis, Step, Variant};
 use crate::i18n::msg;
 use crate::lab::{Accel, End, Run};
-use crate::plan::{Expect, Job};
+use crate::plan::{CourseCheck, Expect, Job, Subject};
 use crate::{normalize, snapshots};
 
 /// The verdict on one run.
@@ -25,9 +27,9 @@ pub enum Verdict {
     Broken(String),
 }
 
-/// A judged run, for reports.
+/// A judged run, or a check of the course's files, for reports.
 pub struct Outcome {
-    pub job: Job,
+    pub subject: Subject,
     pub accel: Accel,
     pub seconds: f64,
     /// Seconds from QEMU's start to the scenario's (the VM's overhead),
@@ -42,6 +44,8 @@ pub struct Outcome {
     pub end: Option<End>,
     /// How a first boot ended when the VM was booted again.
     pub retried: Option<End>,
+    /// The normalised transcript of a VM that ran to its end.
+    pub transcript: Option<String>,
 }
 
 impl Outcome {
@@ -51,13 +55,13 @@ impl Outcome {
 
     /// A failure before any VM: the program did not compile.
     pub fn unbuilt(&self) -> bool {
-        self.end.is_none() && matches!(self.verdict, Verdict::Fail { .. })
+        self.job().is_some() && self.end.is_none() && matches!(self.verdict, Verdict::Fail { .. })
     }
 
     /// An outcome for a job that could not even boot.
     pub fn broken(job: Job, accel: Accel, why: String) -> Outcome {
         Outcome {
-            job,
+            subject: Subject::Run(Box::new(job)),
             accel,
             seconds: 0.0,
             start: None,
@@ -66,7 +70,29 @@ impl Outcome {
             verdict: Verdict::Broken(why),
             end: None,
             retried: None,
+            transcript: None,
         }
+    }
+
+    /// The result of a check of the course's files.
+    pub fn of_check(check: CourseCheck, verdict: Verdict, seconds: f64) -> Outcome {
+        Outcome {
+            subject: Subject::Course(check),
+            accel: Accel::Tcg,
+            seconds,
+            start: None,
+            scenario_seconds: None,
+            matched: false,
+            verdict,
+            end: None,
+            retried: None,
+            transcript: None,
+        }
+    }
+
+    /// The VM run it judged, if it is one.
+    pub fn job(&self) -> Option<&Job> {
+        self.subject.job()
     }
 }
 
@@ -104,9 +130,10 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
         verdict: Verdict::Pass,
         end: Some(run.end.clone()),
         retried: run.retried.clone(),
-        job,
+        transcript: None,
+        subject: Subject::Run(Box::new(job.clone())),
     };
-    let step = &outcome.job.step;
+    let step = &job.step;
     // Ends that are not the program's say so, with what a person needs to
     // look into them.
     if !run.end.may_be_the_programs() {
@@ -125,7 +152,7 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
     let transcript = normalize::transcript(&run);
     let expected = match snapshots::read(&step.id) {
         Ok(Some(expected)) => expected,
-        Ok(None) if outcome.job.variant == Variant::Solution => String::new(),
+        Ok(None) if job.variant == Variant::Solution => String::new(),
         Ok(None) => {
             outcome.verdict = Verdict::Broken(format!(
                 "step {} has no reviewed snapshot {}",
@@ -141,11 +168,7 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
     };
     let diff = snapshots::diff(&expected, &transcript);
     outcome.matched = diff.is_none();
-    // The solution goes through insta, which shows its own diff and
-    // proposes the new snapshot for review.
-    if outcome.job.variant == Variant::Solution {
-        outcome.matched = snapshots::assert_matches(step, &transcript);
-    }
+    outcome.transcript = Some(transcript.clone());
     let mut details = String::new();
     if run.end != End::Done {
         details.push_str(&format!("{}\n", run.end));
@@ -161,7 +184,7 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
     // In the student's language: what a person reads, on the check's lines
     // and in its JSON.
     let diagnoses: Vec<String> = found.iter().map(|d| d.message_tr()).collect();
-    outcome.verdict = match (outcome.job.expect, outcome.matched) {
+    outcome.verdict = match (job.expect, outcome.matched) {
         (Expect::Mistake(n), false) => {
             let mistake = &step.mistake[n];
             match found.as_slice() {

@@ -5,8 +5,8 @@ use super::{Say, run_jobs, status};
 use crate::course::{Course, Step};
 use crate::exercise::{self, State};
 use crate::lab::{self, Lab};
-use crate::plan::{self, Audience};
-use crate::verdict::Outcome;
+use crate::plan::{self, Audience, CourseCheck};
+use crate::verdict::{Outcome, Verdict};
 use crate::{report, root};
 use anyhow::{Context, Result};
 use std::path::Path;
@@ -18,7 +18,11 @@ pub struct Formats<'a> {
     pub junit: Option<&'a Path>,
 }
 
-/// `cargo xtask check [--exercises] [STEP…]`.
+/// `cargo xtask check [--exercises] [STEP…]`: the course's own checks
+/// (each exercise derived from its solution, each step solvable from its
+/// text, the book, each chapter's commands in its VM), then the plan's VM
+/// runs; every one is an [`Outcome`], in the lines, the JSON and the JUnit
+/// report alike, and the exit status is theirs.
 pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -> Result<ExitCode> {
     let say = Say { json: formats.json };
     // Everything that can be refused is refused before any VM boots.
@@ -37,25 +41,24 @@ pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -
     } else {
         Audience::Course
     };
-    let once = plan::plan(&steps, audience)?;
-    let jobs: Vec<_> = std::iter::repeat_n(once, repeat).flatten().collect();
-    let mut before_vms = 0;
+    let jobs = plan::repeated(&plan::plan(&steps, audience)?, repeat);
+    let started = std::time::Instant::now();
+    let mut outcomes = Vec::new();
+    let mut checked = |outcome: Outcome| {
+        say.line(&report::describe(&outcome));
+        outcomes.push(outcome);
+    };
     if !exercises {
-        before_vms += drifted_exercises(&steps, say)?;
-        before_vms += unsolvable_steps(&steps, say)?;
-        match crate::book::build(&course) {
-            Ok(()) => say.line("ok    book       (built into book/build)"),
-            Err(err) => {
-                say.line(&format!("FAIL  book       {err:#}"));
-                before_vms += 1;
-            }
+        for step in steps.iter().filter(|s| !s.demo) {
+            checked(drift(step)?);
+            checked(solvable(step)?);
         }
+        checked(the_book(&course));
     }
     let lab = Lab::prepare(course, &plan::builds(&jobs))?;
     if !exercises {
-        for problem in super::missing_vm_commands(&lab, &steps)? {
-            before_vms += 1;
-            say.line(&format!("FAIL  book       {problem}"));
+        for step in steps.iter().filter(|s| !s.demo) {
+            checked(vm_commands(&lab, step));
         }
     }
     eprintln!(
@@ -64,8 +67,7 @@ pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -
         lab.accel.name(),
         lab::parallelism()
     );
-    let started = std::time::Instant::now();
-    let outcomes = run_jobs(&lab, &jobs, say);
+    outcomes.extend(run_jobs(&lab, &jobs, say));
     if formats.json {
         println!("{}", report::json(&outcomes));
     }
@@ -74,17 +76,85 @@ pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -
         file.write_all(report::junit(&outcomes).as_bytes())
             .context("writing the JUnit report")?;
     }
-    summary(&outcomes, before_vms, started.elapsed().as_secs_f64(), say);
+    summary(&outcomes, started.elapsed().as_secs_f64(), say);
     if repeat > 1 {
         reliability(&outcomes, say);
     }
-    Ok(match (before_vms, status(&outcomes)) {
-        (0, code) => code,
-        _ => ExitCode::FAILURE,
+    Ok(status(&outcomes))
+}
+
+/// A check of the course's files, timed: a pass, the course's failure
+/// (`problems`, one a line), or `Err`: it could not run.
+fn course_check(check: CourseCheck, work: impl FnOnce() -> Result<Vec<String>>) -> Outcome {
+    let started = std::time::Instant::now();
+    let verdict = match work() {
+        Ok(problems) if problems.is_empty() => Verdict::Pass,
+        Ok(problems) => Verdict::Fail {
+            details: problems.join("\n"),
+            diagnoses: Vec::new(),
+        },
+        Err(err) => Verdict::Broken(format!("{err:#}")),
+    };
+    Outcome::of_check(check, verdict, started.elapsed().as_secs_f64())
+}
+
+/// The step's exercise files that differ from their solution outside the
+/// TODO regions.
+fn drift(step: &Step) -> Result<Outcome> {
+    let files = exercise::derive_step(step)?;
+    let check = CourseCheck::Drift {
+        step: step.id.clone(),
+    };
+    Ok(course_check(check, || {
+        Ok(files
+            .iter()
+            .filter(|f| f.state() == State::Drifted)
+            .map(|file| {
+                format!(
+                    "{} differs from its solution outside the TODO regions (course authors: \
+                     cargo xtask exercises; students: this is your change, and cargo xtask \
+                     reset {} would discard it)",
+                    relative(&file.path).display(),
+                    step.id
+                )
+            })
+            .collect())
+    }))
+}
+
+/// Whether the step can be solved from its text ([`crate::solvable`]).
+fn solvable(step: &Step) -> Result<Outcome> {
+    let problems = crate::solvable::problems(step)?;
+    let check = CourseCheck::Solvable {
+        step: step.id.clone(),
+    };
+    Ok(course_check(check, || Ok(problems)))
+}
+
+/// The book built in every language with its checks. Its tools missing
+/// (and not installable) is the machine's: the check could not run.
+fn the_book(course: &Course) -> Outcome {
+    course_check(CourseCheck::Book, || {
+        crate::book::ensure_mdbook()?;
+        crate::book::ensure_i18n_helpers()?;
+        Ok(match crate::book::build(course) {
+            Ok(()) => Vec::new(),
+            Err(problems) => vec![format!("{problems:#}")],
+        })
     })
 }
 
-fn summary(outcomes: &[Outcome], before_vms: usize, wall: f64, say: Say) {
+/// The commands the step's chapter suggests, in its VM.
+fn vm_commands(lab: &Lab, step: &Step) -> Outcome {
+    let check = CourseCheck::VmCommands {
+        step: step.id.clone(),
+    };
+    course_check(check, || {
+        super::missing_vm_commands(lab, std::slice::from_ref(step))
+    })
+}
+
+fn summary(outcomes: &[Outcome], wall: f64, say: Say) {
     let passed = outcomes.iter().filter(|o| o.ok()).count();
     let broken = outcomes
         .iter()
@@ -93,9 +163,13 @@ fn summary(outcomes: &[Outcome], before_vms: usize, wall: f64, say: Say) {
     let retried = outcomes.iter().filter(|o| o.retried.is_some()).count();
     let mistakes: Vec<&Outcome> = outcomes
         .iter()
-        .filter(|o| matches!(o.job.variant, crate::course::Variant::Mistake(_)))
+        .filter(|o| {
+            o.job()
+                .is_some_and(|j| matches!(j.variant, crate::course::Variant::Mistake(_)))
+        })
         .collect();
-    let vm_seconds: f64 = outcomes.iter().map(|o| o.seconds).sum();
+    let vms: Vec<&Outcome> = outcomes.iter().filter(|o| o.job().is_some()).collect();
+    let vm_seconds: f64 = vms.iter().map(|o| o.seconds).sum();
     let mut extra = Vec::new();
     if !mistakes.is_empty() {
         extra.push(format!(
@@ -110,16 +184,11 @@ fn summary(outcomes: &[Outcome], before_vms: usize, wall: f64, say: Say) {
     if retried > 0 {
         extra.push(format!("{retried} booted twice"));
     }
-    if before_vms > 0 {
-        extra.push(format!(
-            "{before_vms} failure(s) before the VMs: book, exercises or their text"
-        ));
-    }
     say.line(&format!(
         "\n{passed} passed, {} failed ({} VMs, {vm_seconds:.1} s of VM time, {wall:.1} s wall clock, {:.2} s per VM{})",
-        outcomes.len() - passed + before_vms,
-        outcomes.len(),
-        wall / outcomes.len().max(1) as f64,
+        outcomes.len() - passed,
+        vms.len(),
+        wall / vms.len().max(1) as f64,
         extra.iter().map(|e| format!("; {e}")).collect::<String>()
     ));
 }
@@ -149,41 +218,6 @@ fn reliability(outcomes: &[Outcome], say: Say) {
     }
 }
 
-/// Exercise files that differ from their solutions outside the TODO
-/// regions: one line each.
-fn drifted_exercises(steps: &[Step], say: Say) -> Result<usize> {
-    let mut drifted = 0;
-    for step in steps.iter().filter(|s| !s.demo) {
-        for file in exercise::derive_step(step)? {
-            if file.state() == State::Drifted {
-                drifted += 1;
-                say.line(&format!(
-                    "FAIL  {:<10} exercise  {} differs from its solution outside the TODO regions \
-                     (course authors: cargo xtask exercises; students: this is your change, \
-                     and cargo xtask reset {} would discard it)",
-                    step.id,
-                    relative(&file.path).display(),
-                    step.id
-                ));
-            }
-        }
-    }
-    Ok(drifted)
-}
-
-/// Steps whose solution uses a name that neither the exercise nor its
-/// text names ([`crate::solvable`]): one line each.
-fn unsolvable_steps(steps: &[Step], say: Say) -> Result<usize> {
-    let mut unsolvable = 0;
-    for step in steps.iter().filter(|s| !s.demo) {
-        for problem in crate::solvable::problems(step)? {
-            unsolvable += 1;
-            say.line(&format!("FAIL  {:<10} text      {problem}", step.id));
-        }
-    }
-    Ok(unsolvable)
-}
-
 fn relative(path: &Path) -> &Path {
     path.strip_prefix(root()).unwrap_or(path)
 }
@@ -193,12 +227,15 @@ pub fn exercises(check_only: bool, force: bool) -> Result<ExitCode> {
     let course = Course::load()?;
     if check_only {
         let say = Say { json: false };
-        let failed = drifted_exercises(&course.step, say)? + unsolvable_steps(&course.step, say)?;
-        return Ok(if failed == 0 {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        });
+        let mut outcomes = Vec::new();
+        for step in &course.step {
+            outcomes.push(drift(step)?);
+            outcomes.push(solvable(step)?);
+        }
+        for outcome in outcomes.iter().filter(|o| !o.ok()) {
+            say.line(&report::describe(outcome));
+        }
+        return Ok(status(&outcomes));
     }
     for step in &course.step {
         for path in exercise::write_step(step, force)? {

@@ -46,16 +46,26 @@ pub fn run_jobs(lab: &Lab, jobs: &[Job], say: Say) -> Vec<Outcome> {
     })
 }
 
-/// Run one job in a fresh VM (unless it did not compile), and judge it.
+/// Run one job in a fresh VM (unless it did not compile), and judge it. A
+/// solution whose transcript changed is proposed for review
+/// ([`crate::snapshots::propose`]): the one place the check writes a
+/// snapshot file.
 pub fn run_job(lab: &Lab, job: &Job) -> Outcome {
-    match lab.build_error(&job.step, job.variant) {
+    let outcome = match lab.build_error(&job.step, job.variant) {
         Some(error) => verdict::unbuilt(job.clone(), lab.accel, error),
         None => {
             let run = Lab::scenario(&job.step)
                 .and_then(|script| lab.boot(&job.step, job.variant, &script));
             verdict::judge(job.clone(), run, lab.accel)
         }
+    };
+    if job.variant == crate::course::Variant::Solution
+        && !outcome.matched
+        && let Some(transcript) = &outcome.transcript
+    {
+        crate::snapshots::propose(&job.step, transcript);
     }
+    outcome
 }
 
 /// The exit status for a set of outcomes.

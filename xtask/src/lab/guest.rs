@@ -91,7 +91,7 @@ impl Build {
 const QUIET_FOR: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Build `packages` of the workspace of `manifest`. It prints nothing while
-/// it is quick; past [`QUIET_FOR`] it says what it builds, and cargo's
+/// it is quick; past `QUIET_FOR` (2 s) it says what it builds, and cargo's
 /// lines follow. The compiler's messages are returned, not printed. An
 /// `Err` means cargo could not run; a build that failed is a [`Build`]
 /// whose `success` is false.
@@ -176,7 +176,7 @@ fn package_name(id: &str) -> String {
 }
 
 /// Read cargo's status lines; show them once the build has run for
-/// [`QUIET_FOR`], after a line that says what is built. Returns what was
+/// `QUIET_FOR`, after a line that says what is built. Returns what was
 /// not shown.
 fn speak_when_slow(stderr: std::process::ChildStderr, what: &str) -> String {
     use std::io::{BufRead, Write};
