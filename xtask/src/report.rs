@@ -194,7 +194,10 @@ pub fn junit(outcomes: &[Outcome]) -> String {
                     body.push_str(&format!("\nlikely mistake: {d}"));
                 }
                 status
-                    .set_message("the output is not what the step expects")
+                    .set_message(match o.job() {
+                        Some(_) => "the output is not what the step expects",
+                        None => "the course's own files fail this check",
+                    })
                     .set_description(body);
                 status
             }
