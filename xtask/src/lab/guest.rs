@@ -88,10 +88,10 @@ impl Build {
 
 /// How long a build may run before what cargo says is shown: a warm build
 /// is quiet, a first one (minutes) shows what it compiles.
-const QUIET_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+const QUIET_FOR: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Build `packages` of the workspace of `manifest`. It prints nothing while
-/// it is quick; past `QUIET_FOR` (2 s) it says what it builds, and cargo's
+/// it is quick; past `QUIET_FOR` (5 s) it says what it builds, and cargo's
 /// lines follow. The compiler's messages are returned, not printed. An
 /// `Err` means cargo could not run; a build that failed is a [`Build`]
 /// whose `success` is false.
