@@ -6,8 +6,10 @@
 //! - [`commands`]: what each `cargo xtask` command does, for instructors
 //!   ([`commands::instructor`]) and students ([`commands::student`]);
 //! - [`plan`]: which runs a check makes and what each must show;
+//! - [`setup`]: the course made into the lab's plain data (the packages to
+//!   build, each run's files), and [`schedule`]: the runs, a few at a time;
 //! - [`lab`]: running a VM (host tools, kernel, static builds, initramfs,
-//!   QEMU), knowing nothing of what a step must show;
+//!   QEMU), knowing nothing of the course nor of what a step must show;
 //! - [`verdict`]: a run judged: pass, the student's failure with its
 //!   diagnoses, or the machine's;
 //! - [`report`]: verdicts for people, JSON and JUnit;
@@ -32,6 +34,8 @@ pub mod normalize;
 pub mod plan;
 pub mod progress;
 pub mod report;
+pub mod schedule;
+pub mod setup;
 pub mod snapshots;
 pub mod solvable;
 pub mod verdict;

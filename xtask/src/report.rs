@@ -29,7 +29,7 @@ pub fn describe_plain(outcome: &Outcome) -> String {
 }
 
 /// One line per VM run, and the details of a failure, styled (see
-/// [`style`]).
+/// `style`).
 pub fn describe(outcome: &Outcome) -> String {
     let mut times = Vec::new();
     if let Some((start, restored)) = outcome.start {

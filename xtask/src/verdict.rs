@@ -5,7 +5,7 @@
 
 use crate::course::{Diagnosis, Step, Variant};
 use crate::i18n::msg;
-use crate::lab::{Accel, End, Run};
+use crate::lab::{Accel, Run, VmEnd};
 use crate::plan::{Expect, Job};
 use crate::{normalize, snapshots};
 
@@ -39,9 +39,9 @@ pub struct Outcome {
     pub matched: bool,
     pub verdict: Verdict,
     /// How the VM ended (`None`: it never ran).
-    pub end: Option<End>,
+    pub end: Option<VmEnd>,
     /// How a first boot ended when the VM was booted again.
-    pub retried: Option<End>,
+    pub retried: Option<VmEnd>,
 }
 
 impl Outcome {
@@ -147,7 +147,7 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
         outcome.matched = snapshots::assert_matches(step, &transcript);
     }
     let mut details = String::new();
-    if run.end != End::Done {
+    if run.end != VmEnd::Done {
         details.push_str(&format!("{}\n", run.end));
     }
     if let Some(nslab_protocol::End::Timeout(secs)) = run.report.end() {
@@ -185,7 +185,7 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
                 }
             }
         }
-        (Expect::Match, true) if run.end == End::Done => Verdict::Pass,
+        (Expect::Match, true) if run.end == VmEnd::Done => Verdict::Pass,
         (Expect::Match, _) => Verdict::Fail {
             details: details + &diff.unwrap_or_default(),
             diagnoses,

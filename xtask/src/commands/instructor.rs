@@ -4,7 +4,7 @@
 use super::{Say, run_jobs, status};
 use crate::course::{Course, Step};
 use crate::exercise::{self, State};
-use crate::lab::{self, Lab};
+use crate::lab;
 use crate::plan::{self, Audience};
 use crate::verdict::Outcome;
 use crate::{report, root};
@@ -51,9 +51,9 @@ pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -
             }
         }
     }
-    let lab = Lab::prepare(course, &plan::builds(&jobs))?;
+    let lab = crate::setup::lab(&course, &plan::builds(&jobs))?;
     if !exercises {
-        for problem in super::missing_vm_commands(&lab, &steps)? {
+        for problem in super::missing_vm_commands(&course, &lab, &steps)? {
             before_vms += 1;
             say.line(&format!("FAIL  book       {problem}"));
         }
@@ -62,10 +62,10 @@ pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -
         "running {} VM(s) under {}, {} at a time",
         jobs.len(),
         lab.accel.name(),
-        lab::parallelism()
+        crate::schedule::parallelism()
     );
     let started = std::time::Instant::now();
-    let outcomes = run_jobs(&lab, &jobs, say);
+    let outcomes = run_jobs(&course, &lab, &jobs, say);
     if formats.json {
         println!("{}", report::json(&outcomes));
     }
