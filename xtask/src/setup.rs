@@ -116,3 +116,58 @@ pub fn run(
 ) -> Result<lab::Run> {
     lab.run(&payload(course, step, variant, script)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_variant_is_built_where_it_belongs() {
+        let course = Course::load().unwrap();
+        let [first, second, ..] = course.step.as_slice() else {
+            panic!("the course has fewer than two steps");
+        };
+        let builds = [
+            (first.clone(), Variant::Exercise),
+            (first.clone(), Variant::Mistake(0)),
+            (second.clone(), Variant::Solution),
+        ];
+        let made = setup(&course, &builds);
+        assert_eq!(made.exercises, [first.package(Variant::Exercise)]);
+        // The second step's VM carries the first's solution as a tool.
+        assert_eq!(made.packages, [first.id.clone(), second.id.clone()]);
+        let (manifest, mistakes) = made.elsewhere.expect("the mistakes' workspace");
+        assert_eq!(manifest, crate::mistakes::manifest());
+        assert_eq!(mistakes, [first.package(Variant::Mistake(0))]);
+        // What any run may need, whichever runs are made.
+        let modules: Vec<String> = course.all().flat_map(|s| s.modules.clone()).collect();
+        assert_eq!(made.modules, modules);
+        assert_eq!(made.rootfs, course.all().any(|s| s.rootfs));
+    }
+
+    #[test]
+    fn a_previous_run_has_the_previous_steps_programs_under_this_steps_names() {
+        let course = Course::load().unwrap();
+        let (at, step) = course
+            .step
+            .iter()
+            .enumerate()
+            .find(|(at, s)| *at > 0 && s.previous_fails)
+            .expect("a step whose previous step's solution must fail");
+        let previous = &course.step[at - 1];
+        let previous_run = payload(&course, step, Variant::Previous, "true\n").unwrap();
+        assert_eq!(previous_run.name, format!("{}-previous", step.id));
+        let earlier: usize = course.step[..at].iter().map(|s| s.bins.len()).sum();
+        assert_eq!(previous_run.bins.len(), earlier + step.bins.len());
+        for (i, bin) in step.bins.iter().enumerate() {
+            let theirs = previous.bins.get(i).cloned().unwrap_or_else(|| bin.clone());
+            assert_eq!(previous_run.bins[earlier + i], (bin.clone(), theirs));
+        }
+        let mistake = payload(&course, step, Variant::Mistake(0), "").unwrap();
+        assert_eq!(
+            mistake.bins[earlier].1,
+            step.built_bin(&step.bins[0], Variant::Mistake(0))
+        );
+        assert!(payload(&course, &course.step[0], Variant::Previous, "").is_err());
+    }
+}
