@@ -9,7 +9,9 @@
 //! (restored from the saved one, or booted cold when there is none or the
 //! restore fails); [`Lab::shell`] boots one interactively.
 //!
-//! Wiring, bottom up — each module imports only those above it:
+//! Wiring, bottom up — each module imports only those above it (in
+//! brackets), and of the rest of the crate only [`crate::root`] and
+//! [`crate::vm_dir`]:
 //!
 //! - [`cleanup`]: the registries of running QEMUs and of run directories,
 //!   and the signal handler that empties both;

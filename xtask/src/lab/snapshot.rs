@@ -29,7 +29,7 @@
 //! the accelerator (and the CPU, under KVM), and QEMU's whole command line.
 //! Change any of them and the next run saves a new one. A restore that fails
 //! makes this process boot cold from then on, and says so once
-//! ([`super::vm`]'s policy); `NSLAB_SNAPSHOT=off` always boots cold.
+//! ([`super::machine`]'s policy); `NSLAB_SNAPSHOT=off` always boots cold.
 //!
 //! Wiring: imports [`super::qemu`] (the command line, the process) and
 //! [`super::qmp`] (the monitor); [`super::vm`] restores through it, and
