@@ -3,8 +3,8 @@
 //! its own: giving up on restores lasts as long as the process.)
 
 use xtask::course::{Course, Variant};
-use xtask::lab::Lab;
 use xtask::plan::{self, Audience};
+use xtask::setup;
 use xtask::verdict;
 
 #[test]
@@ -16,14 +16,14 @@ fn a_state_that_cannot_be_restored_falls_back_to_a_cold_boot() {
         .into_iter()
         .find(|job| job.variant == Variant::Solution)
         .expect("a solution job");
-    let mut lab = Lab::prepare(course, &[(step.clone(), Variant::Solution)]).expect("the lab");
+    let mut lab = setup::lab(&course, &[(step.clone(), Variant::Solution)]).expect("the lab");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let garbage = dir.path().join("garbage.state");
     std::fs::write(&garbage, b"not the state of a VM\n").unwrap();
     lab.replace_snapshot(Some(garbage));
-    let script = Lab::scenario(&step).expect("the scenario");
+    let script = setup::scenario(&step).expect("the scenario");
     for attempt in ["first", "second"] {
-        let run = lab.boot(&step, Variant::Solution, &script).expect("a run");
+        let run = setup::run(&course, &lab, &step, Variant::Solution, &script).expect("a run");
         assert!(!run.restored, "the {attempt} run claims it was restored");
         // The first tried the state, the second did not try again.
         assert_eq!(

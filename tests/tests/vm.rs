@@ -9,14 +9,21 @@
 //! reason.
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use nslab_protocol::End as ScenarioEnd;
+use nslab_protocol::End;
 use std::sync::Arc;
 use xtask::course::{Course, Variant};
-use xtask::lab::{End, Lab, Run};
+use xtask::lab::{Lab, Run, VmEnd};
 use xtask::plan::{self, Audience};
+use xtask::setup;
 use xtask::verdict::{self, Verdict};
 
-type Shared = Arc<Result<Lab, String>>;
+/// The course, and the lab made for its plan.
+struct Ready {
+    course: Course,
+    lab: Lab,
+}
+
+type Shared = Arc<Result<Ready, String>>;
 
 fn main() {
     let args = Arguments::from_args();
@@ -27,17 +34,19 @@ fn main() {
     let lab: Shared = Arc::new(if args.list {
         Err("listing only".to_string())
     } else {
-        Lab::prepare(course, &plan::builds(&jobs)).map_err(|e| format!("{e:#}"))
+        setup::lab(&course, &plan::builds(&jobs))
+            .map(|lab| Ready { course, lab })
+            .map_err(|e| format!("{e:#}"))
     });
     let mut trials = Vec::new();
     for job in jobs {
         let lab = Arc::clone(&lab);
         trials.push(Trial::test(job.test_name(), move || {
-            let lab = lab
+            let ready = lab
                 .as_ref()
                 .as_ref()
                 .map_err(|e| Failed::from(e.as_str()))?;
-            let outcome = xtask::commands::run_job(lab, &job);
+            let outcome = xtask::commands::run_job(&ready.course, &ready.lab, &job);
             match outcome.ok() {
                 true => Ok(()),
                 false => Err(xtask::report::describe_plain(&outcome).into()),
@@ -53,15 +62,15 @@ fn expect(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
 }
 
 /// Boot the first step's VM with `script` instead of its scenario.
-fn boot(lab: &Lab, timeout: u64, script: &str) -> Result<Run, String> {
-    let mut step = lab.course.step[0].clone();
+fn boot(ready: &Ready, timeout: u64, script: &str) -> Result<Run, String> {
+    let mut step = ready.course.step[0].clone();
     step.timeout = timeout;
-    lab.boot(&step, Variant::Solution, script)
+    setup::run(&ready.course, &ready.lab, &step, Variant::Solution, script)
         .map_err(|e| format!("{e:#}"))
 }
 
 fn done(run: &Run) -> Result<(), String> {
-    expect(run.end == End::Done, || {
+    expect(run.end == VmEnd::Done, || {
         format!(
             "the VM did not finish: {}\n{}",
             run.end,
@@ -70,21 +79,25 @@ fn done(run: &Run) -> Result<(), String> {
     })
 }
 
-type HarnessTest = fn(&Lab) -> Result<(), String>;
+type HarnessTest = fn(&Ready) -> Result<(), String>;
 
 /// Tests of the VM harness itself, on the first step's VM.
 fn harness_trials(lab: &Shared) -> Vec<Trial> {
     let tests: [(&str, HarnessTest); 8] = [
         (
             "book::every_command_a_chapter_suggests_is_in_its_vm",
-            |lab| {
-                let problems = xtask::commands::missing_vm_commands(lab, &lab.course.step)
-                    .map_err(|e| format!("{e:#}"))?;
+            |ready| {
+                let problems = xtask::commands::missing_vm_commands(
+                    &ready.course,
+                    &ready.lab,
+                    &ready.course.step,
+                )
+                .map_err(|e| format!("{e:#}"))?;
                 expect(problems.is_empty(), || problems.join("\n"))
             },
         ),
-        ("harness::each_run_starts_from_the_saved_vm", |lab| {
-            let run = boot(lab, 10, "echo hello\n")?;
+        ("harness::each_run_starts_from_the_saved_vm", |ready| {
+            let run = boot(ready, 10, "echo hello\n")?;
             done(&run)?;
             let wanted = xtask::lab::snapshot::wanted().map_err(|e| e.to_string())?;
             expect(run.restored == wanted, || {
@@ -95,14 +108,14 @@ fn harness_trials(lab: &Shared) -> Vec<Trial> {
                 )
             })
         }),
-        ("harness::each_run_gets_its_own_entropy", |lab| {
+        ("harness::each_run_gets_its_own_entropy", |ready| {
             // Restored VMs start from one saved state, entropy pool
             // included: their random numbers must still differ (the
             // payload's seed makes sure of it, whatever timing the guest
             // also mixes in).
             let script = "od -An -N16 -tx1 /dev/urandom | tr -d ' \\n'; echo\n";
-            let first = boot(lab, 10, script)?;
-            let second = boot(lab, 10, script)?;
+            let first = boot(ready, 10, script)?;
+            let second = boot(ready, 10, script)?;
             done(&first)?;
             done(&second)?;
             expect(
@@ -110,13 +123,13 @@ fn harness_trials(lab: &Shared) -> Vec<Trial> {
                 || format!("two VMs read {:?} and {:?}", first.stdout, second.stdout),
             )
         }),
-        ("harness::a_scenario_that_never_ends_is_killed", |lab| {
-            let run = boot(lab, 2, "echo started\nsleep 1000\n")?;
+        ("harness::a_scenario_that_never_ends_is_killed", |ready| {
+            let run = boot(ready, 2, "echo started\nsleep 1000\n")?;
             done(&run)?;
             expect(run.stdout == "started\n", || {
                 format!("stdout: {:?}", run.stdout)
             })?;
-            expect(run.report.end() == Some(ScenarioEnd::Timeout(2)), || {
+            expect(run.report.end() == Some(End::Timeout(2)), || {
                 format!("{:?}", run.report)
             })?;
             let transcript = xtask::normalize::transcript(&run);
@@ -124,10 +137,10 @@ fn harness_trials(lab: &Shared) -> Vec<Trial> {
                 transcript.clone()
             })
         }),
-        ("harness::leaks_are_reported", |lab| {
+        ("harness::leaks_are_reported", |ready| {
             let script = "mkdir /tmp/m && mount -t tmpfs none /tmp/m\nsleep 1000 &\n\
                           while ! grep -q 1000 /proc/$!/cmdline; do usleep 1000; done\n";
-            let run = boot(lab, 20, script)?;
+            let run = boot(ready, 20, script)?;
             done(&run)?;
             let transcript = xtask::normalize::transcript(&run);
             expect(
@@ -136,12 +149,12 @@ fn harness_trials(lab: &Shared) -> Vec<Trial> {
                 || transcript.clone(),
             )
         }),
-        ("harness::identical_leaks_are_one_line", |lab| {
+        ("harness::identical_leaks_are_one_line", |ready| {
             // 40 sessions of their own, which a kill of the scenario's
             // session would not reach: each is found and counted.
             let script = "for i in $(seq 40); do setsid sleep 1000 & done\n\
                           while [ \"$(pidof sleep | wc -w)\" -lt 40 ]; do usleep 1000; done\n";
-            let run = boot(lab, 20, script)?;
+            let run = boot(ready, 20, script)?;
             done(&run)?;
             let transcript = xtask::normalize::transcript(&run);
             expect(
@@ -149,10 +162,10 @@ fn harness_trials(lab: &Shared) -> Vec<Trial> {
                 || transcript.clone(),
             )
         }),
-        ("harness::output_is_capped", |lab| {
+        ("harness::output_is_capped", |ready| {
             // 200 KB on stdout: the transcript keeps 64 KiB and says how
             // much it cut.
-            let run = boot(lab, 20, "head -c 200000 /dev/zero | tr '\\0' x\n")?;
+            let run = boot(ready, 20, "head -c 200000 /dev/zero | tr '\\0' x\n")?;
             done(&run)?;
             let cut = 200_000 - xtask::lab::vm::OUTPUT_CAP;
             expect(
@@ -169,15 +182,15 @@ fn harness_trials(lab: &Shared) -> Vec<Trial> {
         }),
         (
             "harness::a_program_that_powers_the_vm_off_is_named",
-            |lab| {
-                let mut step = lab.course.step[0].clone();
+            |ready| {
+                let mut step = ready.course.step[0].clone();
                 step.timeout = 20;
                 let script = "echo before\npoweroff -f\nsleep 5\n";
-                let run = lab.boot(&step, Variant::Solution, script);
+                let run = setup::run(&ready.course, &ready.lab, &step, Variant::Solution, script);
                 let job = plan::plan(std::slice::from_ref(&step), Audience::Exercises)
                     .map_err(|e| e.to_string())?
                     .remove(0);
-                let outcome = verdict::judge(job, run, lab.accel);
+                let outcome = verdict::judge(job, run, ready.lab.accel);
                 // The program's doing, so the student's failure, with its cause.
                 match &outcome.verdict {
                     Verdict::Fail { details, .. } if details.contains("powered off") => Ok(()),

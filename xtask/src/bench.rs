@@ -166,7 +166,7 @@ pub fn vm(runs: usize, check: bool) -> Result<()> {
         .iter()
         .map(|s| (s.clone(), Variant::Solution))
         .collect();
-    let lab = crate::lab::Lab::prepare(course, &builds)?;
+    let lab = crate::setup::lab(&course, &builds)?;
     println!(
         "QEMU start to scenario start under {}, {runs} VMs each, restored and booted in turn (seconds)\n",
         lab.accel.name()
@@ -180,9 +180,10 @@ pub fn vm(runs: usize, check: bool) -> Result<()> {
         let mut cold = Vec::new();
         for _ in 0..runs {
             for (list, restore) in [(&mut restored, true), (&mut cold, false)] {
-                let run = lab.boot_as(step, "true\n", restore)?;
+                let payload = crate::setup::payload(&course, step, Variant::Solution, "true\n")?;
+                let run = lab.run_as(&payload, restore)?;
                 anyhow::ensure!(
-                    run.end == crate::lab::End::Done && run.restored == restore,
+                    run.end == crate::lab::VmEnd::Done && run.restored == restore,
                     "a {} VM of {} ended badly: {}",
                     if restore { "restored" } else { "booted" },
                     step.id,

@@ -79,7 +79,7 @@ pub struct Step {
     pub modules: Vec<String>,
     /// Whether the step uses a container root filesystem at /rootfs. Every
     /// VM carries it as soon as one step does: it is among the files common
-    /// to all runs (`lab::common_files`).
+    /// to all runs (`lab::base::common_files`).
     #[serde(default)]
     pub rootfs: bool,
     /// Host programs carried into the VM with their shared libraries.

@@ -8,8 +8,10 @@
 //! - [`plan`]: which runs a check makes and what each must show, and the
 //!   one name of every result ([`plan::Subject`]: a VM run, or a check of
 //!   the course's files), from which its line, test and JUnit names come;
+//! - [`setup`]: the course made into the lab's plain data (the packages to
+//!   build, each run's files), and [`schedule`]: the runs, a few at a time;
 //! - [`lab`]: running a VM (host tools, kernel, static builds, initramfs,
-//!   QEMU), knowing nothing of what a step must show;
+//!   QEMU), knowing nothing of the course nor of what a step must show;
 //! - [`verdict`]: a run judged, without side effects: pass, the
 //!   student's failure with its diagnoses, or the machine's;
 //! - [`report`]: verdicts for people, JSON and JUnit;
@@ -35,6 +37,8 @@ pub mod normalize;
 pub mod plan;
 pub mod progress;
 pub mod report;
+pub mod schedule;
+pub mod setup;
 pub mod snapshots;
 pub mod solvable;
 pub mod verdict;

@@ -380,7 +380,7 @@ pub fn vm_commands(
     }));
     // A later step's program is named ahead, not suggested: not counted.
     let is_program = |word: &str| {
-        applets.iter().any(|a| a == word) || there.contains(word) || crate::lab::on_path(word)
+        applets.iter().any(|a| a == word) || there.contains(word) || crate::lab::host::on_path(word)
     };
     Ok(missing_commands(&text, is_program, &there)
         .into_iter()

@@ -7,7 +7,7 @@
 
 use crate::course::{Diagnosis, Step, Variant};
 use crate::i18n::msg;
-use crate::lab::{Accel, End, Run};
+use crate::lab::{Accel, Run, VmEnd};
 use crate::plan::{CourseCheck, Expect, Job, Subject};
 use crate::{normalize, snapshots};
 
@@ -41,9 +41,9 @@ pub struct Outcome {
     pub matched: bool,
     pub verdict: Verdict,
     /// How the VM ended (`None`: it never ran).
-    pub end: Option<End>,
+    pub end: Option<VmEnd>,
     /// How a first boot ended when the VM was booted again.
-    pub retried: Option<End>,
+    pub retried: Option<VmEnd>,
     /// The normalised transcript of a VM that ran to its end.
     pub transcript: Option<String>,
 }
@@ -170,7 +170,7 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
     outcome.matched = diff.is_none();
     outcome.transcript = Some(transcript.clone());
     let mut details = String::new();
-    if run.end != End::Done {
+    if run.end != VmEnd::Done {
         details.push_str(&format!("{}\n", run.end));
     }
     if let Some(nslab_protocol::End::Timeout(secs)) = run.report.end() {
@@ -208,7 +208,7 @@ pub fn judge(job: Job, run: anyhow::Result<Run>, accel: Accel) -> Outcome {
                 }
             }
         }
-        (Expect::Match, true) if run.end == End::Done => Verdict::Pass,
+        (Expect::Match, true) if run.end == VmEnd::Done => Verdict::Pass,
         (Expect::Match, _) => Verdict::Fail {
             details: details + &diff.unwrap_or_default(),
             diagnoses,

@@ -55,19 +55,19 @@ pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -
         }
         checked(the_book(&course));
     }
-    let lab = Lab::prepare(course, &plan::builds(&jobs))?;
+    let lab = crate::setup::lab(&course, &plan::builds(&jobs))?;
     if !exercises {
         for step in steps.iter().filter(|s| !s.demo) {
-            checked(vm_commands(&lab, step));
+            checked(vm_commands(&course, &lab, step));
         }
     }
     eprintln!(
         "running {} VM(s) under {}, {} at a time",
         jobs.len(),
         lab.accel.name(),
-        lab::parallelism()
+        crate::schedule::parallelism()
     );
-    outcomes.extend(run_jobs(&lab, &jobs, say));
+    outcomes.extend(run_jobs(&course, &lab, &jobs, say));
     if formats.json {
         println!("{}", report::json(&outcomes));
     }
@@ -145,12 +145,12 @@ fn the_book(course: &Course) -> Outcome {
 }
 
 /// The commands the step's chapter suggests, in its VM.
-fn vm_commands(lab: &Lab, step: &Step) -> Outcome {
+fn vm_commands(course: &Course, lab: &Lab, step: &Step) -> Outcome {
     let check = CourseCheck::VmCommands {
         step: step.id.clone(),
     };
     course_check(check, || {
-        super::missing_vm_commands(lab, std::slice::from_ref(step))
+        super::missing_vm_commands(course, lab, std::slice::from_ref(step))
     })
 }
 

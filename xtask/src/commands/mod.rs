@@ -6,9 +6,12 @@
 pub mod instructor;
 pub mod student;
 
-use crate::lab::{self, Lab};
+use crate::course::Course;
+use crate::lab::Lab;
 use crate::plan::Job;
 use crate::report;
+use crate::schedule::{in_parallel, parallelism};
+use crate::setup;
 use crate::verdict::{self, Outcome, Verdict};
 use std::process::ExitCode;
 
@@ -38,9 +41,9 @@ impl Say {
 
 /// Run `jobs` in fresh VMs, several at a time, each judged and described
 /// as soon as it ends; the outcomes in the jobs' order.
-pub fn run_jobs(lab: &Lab, jobs: &[Job], say: Say) -> Vec<Outcome> {
-    lab::in_parallel(jobs, lab::parallelism(), |job| {
-        let outcome = run_job(lab, job);
+pub fn run_jobs(course: &Course, lab: &Lab, jobs: &[Job], say: Say) -> Vec<Outcome> {
+    in_parallel(jobs, parallelism(), |job| {
+        let outcome = run_job(course, lab, job);
         say.line(&report::describe(&outcome));
         outcome
     })
@@ -50,12 +53,12 @@ pub fn run_jobs(lab: &Lab, jobs: &[Job], say: Say) -> Vec<Outcome> {
 /// solution whose transcript changed is proposed for review
 /// ([`crate::snapshots::propose`]): the one place the check writes a
 /// snapshot file.
-pub fn run_job(lab: &Lab, job: &Job) -> Outcome {
-    let outcome = match lab.build_error(&job.step, job.variant) {
+pub fn run_job(course: &Course, lab: &Lab, job: &Job) -> Outcome {
+    let outcome = match lab.build_error(&job.step.package(job.variant)) {
         Some(error) => verdict::unbuilt(job.clone(), lab.accel, error),
         None => {
-            let run = Lab::scenario(&job.step)
-                .and_then(|script| lab.boot(&job.step, job.variant, &script));
+            let run = setup::scenario(&job.step)
+                .and_then(|script| setup::run(course, lab, &job.step, job.variant, &script));
             verdict::judge(job.clone(), run, lab.accel)
         }
     };
@@ -86,13 +89,14 @@ pub fn status(outcomes: &[Outcome]) -> ExitCode {
 /// ([`crate::solvable::vm_commands`]), for `steps` (demonstrations have no
 /// chapter of their own): one line each.
 pub fn missing_vm_commands(
+    course: &Course,
     lab: &Lab,
     steps: &[crate::course::Step],
 ) -> anyhow::Result<Vec<String>> {
-    let applets = lab::initramfs::busybox_applets(&lab.tools.busybox)?;
+    let applets = crate::lab::initramfs::busybox_applets(&lab.tools.busybox)?;
     let mut problems = Vec::new();
     for step in steps.iter().filter(|s| !s.demo) {
-        problems.extend(crate::solvable::vm_commands(&lab.course, step, &applets)?);
+        problems.extend(crate::solvable::vm_commands(course, step, &applets)?);
     }
     Ok(problems)
 }

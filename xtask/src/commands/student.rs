@@ -6,10 +6,11 @@ use super::{BROKEN, Say};
 use crate::course::{Course, Step, Variant};
 use crate::exercise::{self, State};
 use crate::i18n::msg;
+use crate::lab::VmEnd;
 use crate::lab::guest::Diagnostic;
-use crate::lab::{End, Lab};
 use crate::plan::{self, Audience};
 use crate::progress::Progress;
+use crate::setup;
 use crate::verdict::Verdict;
 use crate::{root, tr};
 use anyhow::Result;
@@ -55,10 +56,11 @@ fn verify_step(course: Course, step: &Step) -> Result<ExitCode> {
         tr!(msg::VERIFYING, step = step.id, title = step.title_tr())
     );
     let jobs = plan::plan(std::slice::from_ref(step), Audience::Exercises)?;
-    let lab = Lab::prepare(course, &plan::builds(&jobs))?;
+    let lab = setup::lab(&course, &plan::builds(&jobs))?;
     let say = Say { json: false };
-    if lab.build_error(step, Variant::Exercise).is_none() {
-        let warnings = your_warnings(step, lab.exercise_messages(step))?;
+    let package = step.package(Variant::Exercise);
+    if lab.build_error(&package).is_none() {
+        let warnings = your_warnings(step, lab.exercise_messages(&package))?;
         if !warnings.is_empty() {
             say.line(&tr!(msg::YOUR_WARNINGS));
             for warning in &warnings {
@@ -73,7 +75,7 @@ fn verify_step(course: Course, step: &Step) -> Result<ExitCode> {
     let [job] = jobs.as_slice() else {
         anyhow::bail!("verify plans one run, not {}", jobs.len());
     };
-    let mut outcome = super::run_job(&lab, job);
+    let mut outcome = super::run_job(&course, &lab, job);
     if !outside.is_empty() {
         blame_outside_first(&mut outcome, step);
     }
@@ -97,7 +99,7 @@ fn verify_step(course: Course, step: &Step) -> Result<ExitCode> {
     }
     progress.mark_passed(step)?;
     progress.save()?;
-    let next = lab.course.step.iter().find(|s| !progress.has_passed(s));
+    let next = course.step.iter().find(|s| !progress.has_passed(s));
     match next {
         Some(next) => println!(
             "\n{}",
@@ -285,14 +287,15 @@ pub fn run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
     let course = Course::load()?;
     let step = course.find(id)?.clone();
     let variant = variant(solution);
-    let lab = Lab::prepare(course, &[(step.clone(), variant)])?;
+    let lab = setup::lab(&course, &[(step.clone(), variant)])?;
     let script = if args.is_empty() {
-        Lab::scenario(&step)?
+        setup::scenario(&step)?
     } else {
         format!("exec {}\n", shell_words::join(args))
     };
-    if variant == Variant::Exercise && lab.build_error(&step, variant).is_none() {
-        let warnings = your_warnings(&step, lab.exercise_messages(&step))?;
+    let package = step.package(variant);
+    if variant == Variant::Exercise && lab.build_error(&package).is_none() {
+        let warnings = your_warnings(&step, lab.exercise_messages(&package))?;
         if !warnings.is_empty() {
             eprintln!("{}", tr!(msg::YOUR_WARNINGS));
             for warning in &warnings {
@@ -300,12 +303,12 @@ pub fn run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
             }
         }
     }
-    if let Some(errors) = lab.build_error(&step, variant) {
+    if let Some(errors) = lab.build_error(&package) {
         eprintln!("{}\n{}", tr!(msg::DOES_NOT_COMPILE), errors.trim_end());
         return Ok(ExitCode::FAILURE);
     }
     // What the programs print is shown as it comes; Ctrl-C keeps it.
-    let run = lab.boot_streaming(&step, variant, &script)?;
+    let run = lab.run_streaming(&setup::payload(&course, &step, variant, &script)?)?;
     let mut ends: Vec<String> = run.report.end().iter().map(|e| e.to_string()).collect();
     ends.extend(
         run.report
@@ -325,7 +328,7 @@ pub fn run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
             ends = ends.join(", ")
         )
     );
-    if run.end != End::Done {
+    if run.end != VmEnd::Done {
         eprintln!("{}\n{}", run.end, run.failure_details());
         return Ok(ExitCode::from(if run.end.may_be_the_programs() {
             1
@@ -351,15 +354,15 @@ pub fn shell(id: Option<String>, solution: bool) -> Result<ExitCode> {
             .clone(),
     };
     crate::lab::check_environment()?;
-    crate::lab::require_terminal(&step)?;
+    crate::lab::require_terminal(&step.id)?;
     let variant = variant(solution);
-    let lab = Lab::prepare(course, &[(step.clone(), variant)])?;
+    let lab = setup::lab(&course, &[(step.clone(), variant)])?;
     let banner = match variant {
         Variant::Solution => msg::SHELL_SOLUTIONS,
         _ => msg::SHELL_EXERCISES,
     };
     eprintln!("{}", tr!(banner, accel = lab.accel.name(), step = step.id));
-    lab.shell(&step, variant)?;
+    lab.shell(&setup::payload(&course, &step, variant, "")?, &step.id)?;
     Ok(ExitCode::SUCCESS)
 }
 

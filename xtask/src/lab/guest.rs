@@ -5,6 +5,13 @@
 //! only, so that build scripts and proc-macros still build for the host, and
 //! in a target directory of its own, so that it does not invalidate the
 //! ordinary host build.
+//!
+//! Exercises are built apart ([`build_exercises`]): one that does not
+//! compile keeps none of the others from running, and its errors and the
+//! compiler's messages are kept by package ([`Diagnostic`]).
+//!
+//! Wiring: imports nothing of the lab (only [`crate::root`]);
+//! [`super::Lab::prepare`] builds through it.
 
 use crate::root;
 use anyhow::{Context, Result, bail};
@@ -247,6 +254,56 @@ pub fn build_in(manifest: &Path, packages: &[String]) -> Result<HashMap<String, 
         );
     }
     Ok(build.bins)
+}
+
+/// What the build of the exercises gave: the binaries, and by package the
+/// compiler's messages and, for those that did not compile, its errors.
+pub struct Exercises {
+    pub bins: HashMap<String, PathBuf>,
+    pub unbuilt: HashMap<String, String>,
+    pub messages: HashMap<String, Vec<Diagnostic>>,
+}
+
+/// Build the exercises: all at once, and when that fails one by one, so
+/// that one that does not compile keeps none of the others from running.
+pub fn build_exercises(packages: &[String]) -> Result<Exercises> {
+    let manifest = root().join("Cargo.toml");
+    let mut built = Exercises {
+        bins: HashMap::new(),
+        unbuilt: HashMap::new(),
+        messages: HashMap::new(),
+    };
+    if packages.is_empty() {
+        return Ok(built);
+    }
+    let all = compile(&manifest, packages)?;
+    let builds = if all.success || packages.len() == 1 {
+        vec![(packages.to_vec(), all)]
+    } else {
+        let mut one_by_one = Vec::new();
+        for package in packages {
+            let one = compile(&manifest, std::slice::from_ref(package))?;
+            one_by_one.push((vec![package.clone()], one));
+        }
+        one_by_one
+    };
+    for (packages, build) in builds {
+        if !build.success {
+            let errors = build.errors();
+            let errors = match errors.is_empty() {
+                true => "cargo build failed (see the messages above)".to_string(),
+                false => errors.concat(),
+            };
+            built.unbuilt.insert(packages[0].clone(), errors);
+        }
+        built.bins.extend(build.bins);
+        for (package, messages) in build.messages {
+            if packages.contains(&package) {
+                built.messages.entry(package).or_default().extend(messages);
+            }
+        }
+    }
+    Ok(built)
 }
 
 #[cfg(test)]

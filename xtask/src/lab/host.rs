@@ -1,6 +1,6 @@
 //! What the VM needs from the host — QEMU, a Debian kernel, a static busybox,
 //! iproute2's `ip`, `xz` — found on the host or fetched into
-//! `target/nslab-host` without changing the host.
+//! `target/nslab-vm/host` without changing the host.
 //!
 //! The host is not ours: nothing here installs, removes or upgrades a
 //! package. What is missing is fetched as Debian packages (`apt-get
@@ -11,6 +11,9 @@
 //! `qemu-utils` stays as it is), and an ordinary user can do it as well as
 //! root. The one change root may make is `apt-get update` when apt has no
 //! package lists at all, and it says so first.
+//!
+//! Wiring: imports nothing of the lab (only [`crate::vm_dir`]); the rest of
+//! [`crate::lab`] finds its programs through [`Tools`].
 
 use crate::vm_dir;
 use anyhow::{Context, Result, bail};
@@ -22,6 +25,12 @@ use std::process::Command;
 /// Where fetched packages are unpacked: a root of their own.
 fn fetched_root() -> PathBuf {
     vm_dir().join("host").join("root")
+}
+
+/// Whether `program` is on the host's PATH.
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 /// What the VM runs with, wherever each piece came from.
@@ -345,7 +354,7 @@ fn fetch(needs: &[&Need], modules: &[String], complete: impl Fn(&Path) -> bool) 
     }
     let wanted: Vec<&str> = needs.iter().map(|n| n.package).collect();
     let what: Vec<&str> = needs.iter().map(|n| n.what).collect();
-    if !crate::lab::on_path("apt-get") || !crate::lab::on_path("dpkg-deb") {
+    if !on_path("apt-get") || !on_path("dpkg-deb") {
         bail!(
             "the VM needs {} and this machine has neither them nor apt-get to fetch them; \
              install the Debian or Ubuntu packages {}",

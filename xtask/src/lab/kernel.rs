@@ -6,6 +6,9 @@
 //! and keep it in target/nslab-vm, keyed on the image's release, size and
 //! mtime. The cache is written to a temporary file of its own and renamed
 //! into place, so that two processes filling it at once both succeed.
+//!
+//! Wiring: imports [`super::host`] (the Debian kernel and its modules);
+//! [`super::Lab::prepare`] and [`super::base`] use it.
 
 use super::host::Tools;
 use crate::vm_dir;

@@ -28,21 +28,24 @@
 //! everything it depends on: the kernel, the base initramfs, the QEMU binary,
 //! the accelerator (and the CPU, under KVM), and QEMU's whole command line.
 //! Change any of them and the next run saves a new one. A restore that fails
-//! makes this process boot cold from then on, and says so once;
-//! `NSLAB_SNAPSHOT=off` always boots cold.
+//! makes this process boot cold from then on, and says so once
+//! ([`super::machine`]'s policy); `NSLAB_SNAPSHOT=off` always boots cold.
+//!
+//! Wiring: imports [`super::qemu`] (the command line, the process) and
+//! [`super::qmp`] (the monitor); [`super::vm`] restores through it, and
+//! [`super::Lab`] saves the VM once through it.
 
-use super::vm::{Accel, Machine, Start};
+use super::qemu::{Accel, Qemu, Start, shows};
+use super::qmp::Monitor;
 use crate::vm_dir;
 use anyhow::{Context, Result, bail};
 use nslab_protocol::{PAYLOAD_DISK_BYTES, READY};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use std::io::{BufRead, BufReader, Write};
+use std::io::BufReader;
 use std::os::unix::fs::MetadataExt;
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Whether snapshots are wanted: `NSLAB_SNAPSHOT=off` (or `0`) boots every
@@ -57,25 +60,10 @@ pub fn wanted() -> Result<bool> {
     }
 }
 
-/// Set once a restore failed: this process boots cold from then on.
-static GAVE_UP: AtomicBool = AtomicBool::new(false);
-
-/// Whether restores still work in this process.
-pub fn usable() -> bool {
-    !GAVE_UP.load(Ordering::SeqCst)
-}
-
-/// A restore failed: say so once, and boot cold from now on.
-pub fn give_up(why: &str) {
-    if !GAVE_UP.swap(true, Ordering::SeqCst) {
-        eprintln!("nslab: restoring the saved VM failed ({why}); booting every VM cold instead");
-    }
-}
-
 /// The key of a saved state: a digest of what it depends on. `machine` is
-/// the base machine, whose command line (with its per-run paths left
-/// out) is part of the key.
-fn key(machine: &Machine) -> Result<String> {
+/// the base QEMU, whose command line (with its per-run paths left out) is
+/// part of the key.
+fn key(machine: &Qemu) -> Result<String> {
     let mut hash = Sha256::new();
     let mut file = |path: &Path| -> Result<()> {
         let meta = std::fs::metadata(path).with_context(|| path.display().to_string())?;
@@ -90,7 +78,7 @@ fn key(machine: &Machine) -> Result<String> {
     file(&machine.kernel)?;
     file(&machine.tools.qemu)?;
     // The base initramfs is named by a digest of its bytes
-    // (`lab::base_initramfs`): its name says what it holds.
+    // (`lab::base::initramfs`): its name says what it holds.
     file(&machine.initramfs)?;
     hash.update(machine.accel.name());
     if machine.accel == Accel::Kvm {
@@ -102,12 +90,12 @@ fn key(machine: &Machine) -> Result<String> {
             }
         }
     }
-    let placeholder = Machine {
+    let placeholder = Qemu {
         disk: PathBuf::from("DISK"),
         out_dir: PathBuf::from("OUT"),
         ..machine.clone()
     };
-    for arg in placeholder.qemu(Start::Cold).get_args() {
+    for arg in placeholder.command(Start::Cold).get_args() {
         hash.update(arg.as_encoded_bytes());
         hash.update([0]);
     }
@@ -130,7 +118,7 @@ pub fn ram_of(state: &Path) -> PathBuf {
 /// The saved state for VMs like `machine` (its memory beside it, see
 /// [`ram_of`]): found in the cache, or made now (once, whichever process
 /// asks first; the others wait for it).
-pub fn ensure(machine: &Machine) -> Result<PathBuf> {
+pub fn ensure(machine: &Qemu) -> Result<PathBuf> {
     let dir = dir();
     std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
     let path = dir.join(format!("{}.state", key(machine)?));
@@ -170,7 +158,7 @@ pub fn ensure(machine: &Machine) -> Result<PathBuf> {
 
 /// Boot `machine` with a blank payload disk until its init is ready, and
 /// save it to `path`.
-fn save(machine: &Machine, path: &Path) -> Result<()> {
+fn save(machine: &Qemu, path: &Path) -> Result<()> {
     let work = tempfile::tempdir_in(dir()).context("a directory to save the VM in")?;
     let disk = work.path().join("blank.img");
     std::fs::File::create(&disk)
@@ -178,31 +166,31 @@ fn save(machine: &Machine, path: &Path) -> Result<()> {
         .with_context(|| disk.display().to_string())?;
     let qmp = work.path().join("qmp.sock");
     let ram = work.path().join("ram");
-    let base = Machine {
+    let base = Qemu {
         disk,
         out_dir: work.path().to_path_buf(),
         ..machine.clone()
     };
-    let mut cmd = base.qemu(Start::Save {
+    let mut cmd = base.command(Start::Save {
         qmp: &qmp,
         ram: &ram,
     });
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let (mut child, registered) = super::vm::spawn(&mut cmd, &machine.tools.qemu)?;
+    let (mut child, registered) = base.spawn(&mut cmd)?;
     let result = (|| {
         let console = work.path().join(nslab_protocol::Port::Console.name());
-        let deadline = Instant::now() + base.boot_limit();
+        let deadline = Instant::now() + base.accel.boot_limit();
         loop {
-            if std::fs::read(&console).is_ok_and(|text| super::vm::shows(&text, READY)) {
+            if std::fs::read(&console).is_ok_and(|text| shows(&text, READY)) {
                 break;
             }
             if let Ok(Some(status)) = child.try_wait() {
                 bail!("QEMU ended ({status}) before the VM was ready");
             }
             if Instant::now() > deadline {
-                bail!("the VM was not ready after {:?}", base.boot_limit());
+                bail!("the VM was not ready after {:?}", base.accel.boot_limit());
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -290,62 +278,4 @@ pub fn restore(
     result
         .recv_timeout(limit)
         .unwrap_or_else(|_| bail!("QEMU's monitor did not answer in {limit:?}"))
-}
-
-/// A QMP connection: one JSON object per line each way.
-pub struct Monitor {
-    reader: Box<dyn BufRead + Send>,
-    writer: Box<dyn Write + Send>,
-}
-
-impl Monitor {
-    fn connect(path: &Path) -> Result<Monitor> {
-        let stream = UnixStream::connect(path)
-            .with_context(|| format!("connecting to QEMU's monitor at {}", path.display()))?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        Monitor::over(BufReader::new(stream.try_clone()?), stream)
-    }
-
-    /// The monitor on these streams: its greeting read, commands enabled.
-    fn over(
-        reader: impl BufRead + Send + 'static,
-        writer: impl Write + Send + 'static,
-    ) -> Result<Monitor> {
-        let mut monitor = Monitor {
-            reader: Box::new(reader),
-            writer: Box::new(writer),
-        };
-        let greeting = monitor.read()?;
-        anyhow::ensure!(
-            greeting.get("QMP").is_some(),
-            "not a QMP greeting: {greeting}"
-        );
-        monitor.execute("qmp_capabilities", json!({}))?;
-        Ok(monitor)
-    }
-
-    fn read(&mut self) -> Result<Value> {
-        let mut line = String::new();
-        let n = self
-            .reader
-            .read_line(&mut line)
-            .context("reading QEMU's monitor")?;
-        anyhow::ensure!(n > 0, "QEMU's monitor closed");
-        serde_json::from_str(&line).with_context(|| format!("QEMU's monitor said: {line}"))
-    }
-
-    /// Run a command; its `return` value. Events on the way are skipped.
-    fn execute(&mut self, command: &str, arguments: Value) -> Result<Value> {
-        let request = json!({ "execute": command, "arguments": arguments });
-        writeln!(self.writer, "{request}").context("writing to QEMU's monitor")?;
-        loop {
-            let reply = self.read()?;
-            if let Some(value) = reply.get("return") {
-                return Ok(value.clone());
-            }
-            if let Some(error) = reply.get("error") {
-                bail!("QEMU's monitor refused {command}: {error}");
-            }
-        }
-    }
 }
