@@ -109,17 +109,29 @@ pub struct Lab {
 }
 
 /// Check the `NSLAB_*` variables before anything is built or booted: each
-/// error names the variable. Gives the accelerator the VMs will use.
+/// error names the variable. Gives the accelerator the VMs will use. The
+/// check is made once a process: a command calls it first, to refuse a bad
+/// variable before any build, and [`Lab::prepare`] gets its answer again.
 pub fn check_environment() -> Result<Accel> {
-    let accel = Accel::detect()?;
-    host::kernel_from_env()?;
-    snapshot::wanted()?;
-    if let Ok(value) = std::env::var("NSLAB_KEEP_RUNS")
-        && !matches!(value.as_str(), "" | "0" | "1")
-    {
-        bail!("NSLAB_KEEP_RUNS must be 1 (keep the VMs' run directories) or 0, not '{value}'");
-    }
-    Ok(accel)
+    static CHECKED: std::sync::OnceLock<std::result::Result<Accel, String>> =
+        std::sync::OnceLock::new();
+    let checked = CHECKED.get_or_init(|| {
+        (|| {
+            let accel = Accel::detect()?;
+            host::kernel_from_env()?;
+            snapshot::wanted()?;
+            if let Ok(value) = std::env::var("NSLAB_KEEP_RUNS")
+                && !matches!(value.as_str(), "" | "0" | "1")
+            {
+                bail!(
+                    "NSLAB_KEEP_RUNS must be 1 (keep the VMs' run directories) or 0, not '{value}'"
+                );
+            }
+            Ok(accel)
+        })()
+        .map_err(|err: anyhow::Error| format!("{err:#}"))
+    });
+    checked.clone().map_err(anyhow::Error::msg)
 }
 
 /// `cargo xtask shell` needs a terminal: QEMU's console passes no
