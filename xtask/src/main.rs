@@ -166,7 +166,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Exercises { check, force } => instructor::exercises(check, force),
-        Command::Messages { update } => xtask::i18n::messages(update),
+        Command::Messages { update } => xtask::translations::messages(update),
         Command::Book { update_po } => instructor::book(update_po),
         Command::Bench { runs, vm, check } => instructor::bench(runs, vm, check),
         Command::Verify { step } => student::verify(step),

@@ -211,14 +211,14 @@ pub fn exercises(check_only: bool, force: bool) -> Result<ExitCode> {
 /// `cargo xtask book [--update-po]`.
 pub fn book(update_po: bool) -> Result<ExitCode> {
     if update_po {
-        for line in crate::book::update_catalogues()? {
+        for line in crate::translations::book::update_catalogues()? {
             println!("{line}");
         }
         return Ok(ExitCode::SUCCESS);
     }
     crate::book::build(&Course::load()?)?;
     println!("built book/build/index.html");
-    for lang in crate::book::languages()? {
+    for lang in crate::translations::book::languages()? {
         println!("built book/build/{lang}/index.html");
     }
     Ok(ExitCode::SUCCESS)

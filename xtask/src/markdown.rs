@@ -1,0 +1,1 @@
+//! Markdown, read as mdbook reads it (pulldown-cmark).
