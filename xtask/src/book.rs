@@ -31,7 +31,7 @@
 //! through [`crate::markdown`]; called by `cargo xtask book` and `check`.
 
 use crate::course::Course;
-use crate::{mdbook, root, translations};
+use crate::{markdown, mdbook, root, translations};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
@@ -140,49 +140,25 @@ fn check_sources(course: &Course) -> Result<Vec<String>> {
 }
 
 /// The lines (from 1) of a chapter's code blocks and block directives
-/// (`{{#nslab hints …}}`, `{{#nslab schedule}}`) that the line before does
-/// not mark with [`SKIP`]: fenced blocks, and indented ones after a blank
-/// line that are not a list item's continuation.
+/// (`{{#nslab hints …}}`, `{{#nslab schedule}}`) whose previous line with
+/// text is not [`SKIP`]: fenced blocks (backticks or `~~~`, in a list item
+/// or not), and indented ones.
 fn unmarked_blocks(text: &str) -> Vec<usize> {
     let lines: Vec<&str> = text.lines().collect();
-    let marked = |at: usize, gap: usize| at > gap && lines[at - 1 - gap].trim() == SKIP;
-    let mut unmarked = Vec::new();
-    let mut fence: Option<&str> = None;
-    let mut in_list = false;
-    for (at, line) in lines.iter().enumerate() {
-        let ticks = line.len() - line.trim_start_matches('`').len();
-        if let Some(open) = fence {
-            if ticks >= open.len() && line.trim_start_matches('`').trim().is_empty() {
-                fence = None;
-            }
-            continue;
-        }
-        if ticks >= 3 {
-            fence = Some(&line[..ticks]);
-            if !marked(at, 0) {
-                unmarked.push(at + 1);
-            }
-        } else if line.starts_with("{{#nslab hints") || line.starts_with("{{#nslab schedule") {
-            if !marked(at, 0) {
-                unmarked.push(at + 1);
-            }
-        } else if line.starts_with("    ")
-            && at > 0
-            && lines[at - 1].trim().is_empty()
-            && !in_list
-            && !marked(at, 1)
-            && !(at > 1 && lines[at - 2].starts_with("    "))
-        {
-            unmarked.push(at + 1);
-        }
-        if !line.trim().is_empty() && !line.starts_with(' ') {
-            in_list = line.starts_with("- ") || line.starts_with("* ") || {
-                let digits =
-                    line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-                digits > 0 && line[digits..].starts_with(". ")
-            };
-        }
-    }
+    let marked = |line: usize| {
+        lines[..line - 1]
+            .iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| l.trim() == SKIP)
+    };
+    let outline = markdown::outline(text);
+    let mut unmarked: Vec<usize> = (outline.code_blocks.iter())
+        .chain(&outline.block_directives)
+        .copied()
+        .filter(|&line| !marked(line))
+        .collect();
+    unmarked.sort();
     unmarked
 }
 
@@ -200,20 +176,24 @@ fn markdown_files(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The targets of `[text](target)` links that are files of the book (not
+/// The targets of the links and images that are files of the book (not
 /// web addresses, not anchors in the same page), without their `#anchor`.
 fn relative_links(text: &str) -> Vec<String> {
-    let mut links = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find("](") {
-        rest = &rest[at + 2..];
-        let Some(end) = rest.find(')') else { break };
-        let target = rest[..end].split('#').next().unwrap_or("").trim();
-        if !target.is_empty() && !target.contains("://") && !target.starts_with("mailto:") {
-            links.push(target.to_string());
-        }
-    }
-    links
+    markdown::outline(text)
+        .links
+        .into_iter()
+        .map(|link| {
+            link.address
+                .split('#')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .filter(|target| {
+            !target.is_empty() && !target.contains("://") && !target.starts_with("mailto:")
+        })
+        .collect()
 }
 
 /// The book as rendered, in every language: each translation has every
@@ -340,6 +320,10 @@ mod tests {
             relative_links(text),
             ["one.md", "steps/two.md", "img/f.svg"]
         );
+        // Line by line, the reference link was missed and the code's `](`
+        // taken for a link.
+        let text = "[a][r] and `f(x)[0](y.md)`\n\n```\n[b](z.md)\n```\n\n[r]: three.md#x\n";
+        assert_eq!(relative_links(text), ["three.md"]);
     }
 
     #[test]
@@ -351,6 +335,12 @@ mod tests {
                     <!-- i18n:skip -->\n\n    cargo xtask check\n\n\
                     - a list item\n\n    that goes on\n";
         assert_eq!(unmarked_blocks(text), [3, 12, 16]);
+        // Line by line, a `~~~` fence and a fence in a list item were not
+        // seen, and a directive inside a `~~~` block was taken for one.
+        let text = "~~~text\n{{#nslab hints sem}}\n~~~\n\n\
+                    - an item:\n\n  ```sh\n  cargo xtask verify\n  ```\n\n\
+                    - marked:\n\n  <!-- i18n:skip -->\n  ~~~sh\n  cargo xtask check\n  ~~~\n";
+        assert_eq!(unmarked_blocks(text), [1, 7]);
     }
 
     /// The preprocessor reads a transcript without insta: catches a reader

@@ -8,6 +8,7 @@
 //! before building.
 
 use super::{Wrap, merge, short, up_to_date};
+use crate::markdown::{self, Outline};
 use crate::mdbook::{ensure_i18n_helpers, ensure_mdbook, extract_messages};
 use crate::root;
 use anyhow::{Context, Result};
@@ -148,45 +149,22 @@ pub fn catalogue_problems(lang: &str, pot: &Path) -> Result<Vec<String>> {
     Ok(problems)
 }
 
-/// The code spans (`` `x` ``) of a Markdown message.
-fn code_spans(text: &str) -> Vec<&str> {
-    let mut spans = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find('`') {
-        let ticks = rest[at..].len() - rest[at..].trim_start_matches('`').len();
-        let fence = &rest[at..at + ticks];
-        let after = &rest[at + ticks..];
-        let Some(end) = after.find(fence) else { break };
-        spans.push(&rest[at..at + ticks + end + ticks]);
-        rest = &after[end + ticks..];
-    }
-    spans
-}
-
-/// The addresses of a message's links and images, without `#anchor`: a
-/// translated heading has an anchor of its own.
-fn link_addresses(text: &str) -> Vec<String> {
-    let mut addresses = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find("](") {
-        rest = &rest[at + 2..];
-        let Some(end) = rest.find(')') else { break };
-        addresses.push(
-            rest[..end]
+/// The addresses of a message's links and images: without `#anchor`, for
+/// a translated heading has an anchor of its own, except an autolink's
+/// (`<https://…>`), whose address is its text.
+fn link_addresses(outline: &Outline) -> Vec<String> {
+    (outline.links.iter())
+        .map(|link| match link.autolink {
+            true => link.address.clone(),
+            false => link
+                .address
                 .split('#')
                 .next()
                 .unwrap_or("")
                 .trim()
                 .to_string(),
-        );
-    }
-    rest = text;
-    while let Some(at) = rest.find("<http") {
-        rest = &rest[at + 1..];
-        let Some(end) = rest.find('>') else { break };
-        addresses.push(rest[..end].to_string());
-    }
-    addresses
+        })
+        .collect()
 }
 
 /// What a translation of `msgid` must keep: its code as it is, its links'
@@ -194,13 +172,14 @@ fn link_addresses(text: &str) -> Vec<String> {
 /// and it must not be the English left as it was.
 fn translation_problems(msgid: &str, msgstr: &str) -> Vec<String> {
     let mut problems = Vec::new();
-    for span in code_spans(msgid) {
-        if !msgstr.contains(span) {
-            problems.push(format!("the translation lacks the code {span}"));
+    let (english, translation) = (markdown::outline(msgid), markdown::outline(msgstr));
+    for code in &english.code {
+        if !translation.code.contains(code) {
+            problems.push(format!("the translation lacks the code `{code}`"));
         }
     }
-    let translated = link_addresses(msgstr);
-    for address in link_addresses(msgid) {
+    let translated = link_addresses(&translation);
+    for address in link_addresses(&english) {
         let kept = translated.iter().any(|t| {
             *t == address
                 || address.rsplit_once("figures/").is_some_and(|(dir, name)| {
@@ -215,7 +194,7 @@ fn translation_problems(msgid: &str, msgstr: &str) -> Vec<String> {
             ));
         }
     }
-    if msgstr == msgid && prose_words(msgid) > 5 {
+    if msgstr == msgid && prose_words(&english) > 5 {
         problems.push("left in English".to_string());
     }
     problems
@@ -223,13 +202,8 @@ fn translation_problems(msgid: &str, msgstr: &str) -> Vec<String> {
 
 /// How many words of prose a message has: not its code, its links'
 /// addresses, or words that are paths or identifiers (`ipc/util.c`).
-fn prose_words(text: &str) -> usize {
-    let mut prose = text.to_string();
-    for span in code_spans(text) {
-        prose = prose.replace(span, " ");
-    }
-    prose
-        .split_whitespace()
+fn prose_words(outline: &Outline) -> usize {
+    (outline.prose.split_whitespace())
         .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
         .filter(|w| {
             w.chars().filter(|c| c.is_alphabetic()).count() > 1
@@ -258,6 +232,17 @@ mod tests {
         assert!(
             translation_problems("`cargo xtask verify [STEP]`", "`cargo xtask verify [STEP]`")
                 .is_empty()
+        );
+        // Line by line, an escaped backtick opened a code span, and the
+        // `](` of code was taken for a link, a reference link missed.
+        let msgid = r"a \`quoted\` word, `f()[0](x)` and [the page][man]";
+        assert_eq!(
+            translation_problems(msgid, r"un mot \`cité\`, `f()[0](x)` et [la page][man]"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            translation_problems(msgid, "un mot, `f()[0](x)` et la page"),
+            ["the translation changes or lacks the link to [man]"]
         );
     }
 }

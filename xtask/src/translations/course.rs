@@ -14,6 +14,7 @@
 use super::{Wrap, merge, msgfmt_check, shown, up_to_date};
 use crate::course::Course;
 use crate::i18n::{Lang, dir, msg};
+use crate::markdown;
 use anyhow::{Context, Result};
 use nslab_course::po::{self, Entry};
 use std::collections::HashMap;
@@ -95,7 +96,7 @@ pub fn template(course: &Course) -> String {
 
 /// What a translation must keep of its English, in any order: the
 /// placeholders and other braces (`{step}`, `{path}` in code), and the
-/// pieces of code in backticks.
+/// pieces of code in backticks, as Markdown reads them.
 pub fn kept(text: &str) -> Vec<String> {
     let mut kept = Vec::new();
     let mut rest = text;
@@ -108,13 +109,10 @@ pub fn kept(text: &str) -> Vec<String> {
             None => break,
         }
     }
-    let mut spans = text.split('`');
-    spans.next();
-    while let (Some(code), Some(_)) = (spans.next(), spans.next()) {
-        kept.push(format!("`{code}`"));
-    }
-    if text.matches('`').count() % 2 == 1 {
-        kept.push("an odd number of backticks".into());
+    let outline = markdown::outline(text);
+    kept.extend(outline.code.iter().map(|code| format!("`{code}`")));
+    if outline.stray_backtick {
+        kept.push("a backtick that opens no code span".into());
     }
     kept.sort();
     kept
@@ -255,7 +253,13 @@ mod tests {
             kept("call `semget(2)` with {step}, `x`"),
             ["`semget(2)`", "`x`", "{step}"]
         );
-        assert_eq!(kept("one ` tick"), ["an odd number of backticks"]);
+        assert_eq!(kept("one ` tick"), ["a backtick that opens no code span"]);
+        // Split at each backtick, a span of two backticks made three odd
+        // pieces and an odd count.
+        assert_eq!(
+            kept("run ``echo `id` ``, {step}"),
+            ["`echo `id` `", "{step}"]
+        );
     }
 
     /// Catches a title changed in book.toml and not in the table (the
