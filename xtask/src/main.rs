@@ -15,10 +15,11 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
     /// The language of the course's messages: hints, diagnoses and what the
-    /// commands say (default: the locale's, LANG or LC_MESSAGES; English
-    /// unless it is French).
-    #[arg(long, global = true, value_name = "LANG", value_parser = ["en", "fr"])]
-    lang: Option<String>,
+    /// commands say: en, or one with a catalogue po/course/LANG.po (default:
+    /// the locale's, LANG or LC_MESSAGES; English when the course does not
+    /// speak it).
+    #[arg(long, global = true, value_name = "LANG", value_parser = xtask::i18n::Lang::parse)]
+    lang: Option<xtask::i18n::Lang>,
 }
 
 #[derive(Subcommand)]
@@ -124,10 +125,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    xtask::i18n::set(match cli.lang.as_deref().and_then(xtask::i18n::Lang::of) {
-        Some(lang) => lang,
-        None => xtask::i18n::from_env(),
-    });
+    xtask::i18n::set(cli.lang.unwrap_or_else(xtask::i18n::from_env));
     // insta reports a mismatch by panicking after printing its diff; the
     // panic message itself adds nothing for a person.
     std::panic::set_hook(Box::new(|info| {

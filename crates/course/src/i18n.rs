@@ -53,6 +53,18 @@ impl Lang {
             .map(|code| Lang(code.as_str()))
     }
 
+    /// The language named exactly (`--lang`): `en`, or a code with a
+    /// catalogue; the error lists those the course speaks.
+    pub fn parse(code: &str) -> Result<Lang, String> {
+        Lang::all()
+            .into_iter()
+            .find(|lang| lang.0 == code)
+            .ok_or_else(|| {
+                let codes: Vec<&str> = Lang::all().iter().map(|l| l.0).collect();
+                format!("the course speaks {}", codes.join(", "))
+            })
+    }
+
     /// Every language the course speaks: English, then those of
     /// `po/course/*.po` in alphabetical order.
     pub fn all() -> Vec<Lang> {
