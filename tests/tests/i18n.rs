@@ -17,10 +17,14 @@ fn fr() -> Lang {
 #[test]
 fn the_course_catalogue_is_up_to_date_and_complete() {
     let course = Course::load().unwrap();
-    let problems = catalogue::problems(&course, fr());
+    let mut problems = catalogue::template_problems(&course);
+    for lang in Lang::all() {
+        problems.extend(catalogue::catalogue_problems(&course, lang));
+    }
+    assert!(Lang::all().contains(&fr()), "{:?}", Lang::all());
     assert!(
         problems.is_empty(),
-        "the course's French catalogue is not complete:\n{}\n\n{}",
+        "the course's catalogues are not complete:\n{}\n\n{}",
         problems.join("\n"),
         catalogue::HOW_TO_UPDATE
     );
