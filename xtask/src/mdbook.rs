@@ -12,7 +12,9 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// The mdbook we build with, installed with cargo when it is missing.
+/// The mdbook we build with, installed with cargo when it is missing; the
+/// book's preprocessor reads its JSON with `mdbook-preprocessor` of the same
+/// release (crates/mdbook-nslab).
 const MDBOOK_VERSION: &str = "0.5.4";
 
 /// The mdbook-i18n-helpers (mdbook-xgettext, mdbook-gettext) we translate
@@ -124,4 +126,22 @@ pub fn extract_messages(dir: &Path) -> Result<PathBuf> {
         );
     }
     Ok(pot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The preprocessor reads mdbook's JSON with the `mdbook-preprocessor`
+    /// of the same release: catches a bump of one without the other.
+    #[test]
+    fn the_preprocessors_mdbook_is_the_one_installed() {
+        let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap();
+        let locked = lock
+            .split("[[package]]")
+            .find(|p| p.contains("name = \"mdbook-preprocessor\""))
+            .and_then(|p| p.split("version = \"").nth(1))
+            .and_then(|v| v.split('"').next());
+        assert_eq!(locked, Some(MDBOOK_VERSION));
+    }
 }
