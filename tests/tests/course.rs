@@ -108,19 +108,19 @@ impl Drop for Scratch {
 
 #[test]
 fn every_translation_of_the_book_is_complete_and_up_to_date() {
-    let languages = xtask::book::languages().unwrap();
+    let languages = xtask::translations::book::languages().unwrap();
     assert!(
         languages.iter().any(|l| l == "fr"),
         "po/fr.po is missing: {languages:?}"
     );
-    xtask::book::ensure_mdbook().unwrap();
-    xtask::book::ensure_i18n_helpers().unwrap();
+    xtask::mdbook::ensure_mdbook().unwrap();
+    xtask::mdbook::ensure_i18n_helpers().unwrap();
     // The messages of the English book as it is now, extracted afresh.
     let scratch = Scratch::new("pot");
-    let pot = xtask::book::extract_messages(&scratch.0).unwrap();
-    let mut problems = xtask::book::template_problems(&pot).unwrap();
+    let pot = xtask::mdbook::extract_messages(&scratch.0).unwrap();
+    let mut problems = xtask::translations::book::template_problems(&pot).unwrap();
     for lang in &languages {
-        problems.extend(xtask::book::catalogue_problems(lang, &pot).unwrap());
+        problems.extend(xtask::translations::book::catalogue_problems(lang, &pot).unwrap());
     }
     assert!(
         problems.is_empty(),

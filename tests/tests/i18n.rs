@@ -1,4 +1,4 @@
-//! The course's messages in French (`po/course`, see `xtask::i18n`): the
+//! The course's messages in French (`po/course`, see `xtask::translations`): the
 //! catalogue is up to date with course.toml and xtask's messages, every
 //! entry has a French that is neither missing nor fuzzy and keeps its
 //! placeholders and code; and the student commands speak French under a
@@ -6,24 +6,34 @@
 
 use nslab_tests::{stdout, temp_progress, xtask};
 use xtask::course::{Course, Variant};
-use xtask::i18n::{self, Lang, msg};
+use xtask::i18n::{Lang, msg};
+use xtask::translations::course as catalogue;
+
+/// French, which has a catalogue.
+fn fr() -> Lang {
+    Lang::of("fr").expect("po/course/fr.po exists")
+}
 
 #[test]
 fn the_course_catalogue_is_up_to_date_and_complete() {
     let course = Course::load().unwrap();
-    let problems = i18n::problems(&course, Lang::Fr);
+    let mut problems = catalogue::template_problems(&course);
+    for lang in Lang::all() {
+        problems.extend(catalogue::catalogue_problems(&course, lang));
+    }
+    assert!(Lang::all().contains(&fr()), "{:?}", Lang::all());
     assert!(
         problems.is_empty(),
-        "the course's French catalogue is not complete:\n{}\n\n{}",
+        "the course's catalogues are not complete:\n{}\n\n{}",
         problems.join("\n"),
-        i18n::HOW_TO_UPDATE
+        catalogue::HOW_TO_UPDATE
     );
 }
 
 #[test]
 fn msgfmt_checks_the_catalogue() {
-    let po = Lang::Fr.catalogue().unwrap();
-    let result = i18n::msgfmt_check(&po)
+    let po = fr().catalogue().unwrap();
+    let result = xtask::translations::msgfmt_check(&po)
         .expect("msgfmt (GNU gettext) runs: install gettext, as .ci/run does");
     match result {
         Ok(said) => assert!(
@@ -32,12 +42,12 @@ fn msgfmt_checks_the_catalogue() {
                 .is_match(&said),
             "msgfmt --check --statistics {}: {said}\n{}",
             po.display(),
-            i18n::HOW_TO_UPDATE
+            catalogue::HOW_TO_UPDATE
         ),
         Err(said) => panic!(
             "msgfmt --check {} failed:\n{said}\n{}",
             po.display(),
-            i18n::HOW_TO_UPDATE
+            catalogue::HOW_TO_UPDATE
         ),
     }
 }
@@ -54,8 +64,7 @@ fn the_students_run_is_named_as_the_catalogue_says() {
 
 /// The French of `english`, from the catalogue.
 fn french(english: &str) -> String {
-    let text = std::fs::read_to_string(Lang::Fr.catalogue().unwrap()).unwrap();
-    let entries = i18n::parse(&text).unwrap();
+    let entries = nslab_course::po::read(&fr().catalogue().unwrap()).unwrap();
     let entry = entries.iter().find(|e| e.id == english && e.usable());
     entry
         .unwrap_or_else(|| panic!("no French for: {english}"))

@@ -21,9 +21,15 @@
 //! [`solvable`] (every step solvable from its text),
 //! [`normalize`] (the transcript of a run, made stable), [`exercise`]
 //! (exercises derived from the solutions), [`progress`] (a student's),
-//! [`book`] (the mdbook and its preprocessor), [`mod@bench`], [`i18n`] (the
-//! course's messages in the student's language). The guest side of
-//! the VM protocol is the `nslab-protocol` crate, shared with the VM's init.
+//! [`book`] (the book's checked build, on [`mdbook`] the programs),
+//! [`translations`] (the book's and the course's gettext catalogues, on
+//! [`markdown`] for what a message must keep), [`mod@bench`], [`i18n`]
+//! (the course's messages in the student's language).
+//!
+//! [`course`] and [`i18n`] are re-exports of the `nslab-course` crate,
+//! which the book's preprocessor (`crates/mdbook-nslab`) shares without
+//! depending on xtask. The guest side of the VM protocol is the
+//! `nslab-protocol` crate, shared with the VM's init.
 
 pub mod bench;
 pub mod book;
@@ -32,6 +38,8 @@ pub mod course;
 pub mod exercise;
 pub mod i18n;
 pub mod lab;
+pub mod markdown;
+pub mod mdbook;
 pub mod mistakes;
 pub mod normalize;
 pub mod plan;
@@ -41,7 +49,10 @@ pub mod schedule;
 pub mod setup;
 pub mod snapshots;
 pub mod solvable;
+pub mod translations;
 pub mod verdict;
+
+pub use nslab_course::tr;
 
 use anyhow::Context;
 use std::path::{Path, PathBuf};

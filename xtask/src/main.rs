@@ -15,10 +15,11 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
     /// The language of the course's messages: hints, diagnoses and what the
-    /// commands say (default: the locale's, LANG or LC_MESSAGES; English
-    /// unless it is French).
-    #[arg(long, global = true, value_name = "LANG", value_parser = ["en", "fr"])]
-    lang: Option<String>,
+    /// commands say: en, or one with a catalogue po/course/LANG.po (default:
+    /// the locale's, LANG or LC_MESSAGES; English when the course does not
+    /// speak it).
+    #[arg(long, global = true, value_name = "LANG", value_parser = xtask::i18n::Lang::parse)]
+    lang: Option<xtask::i18n::Lang>,
 }
 
 #[derive(Subcommand)]
@@ -124,10 +125,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    xtask::i18n::set(match cli.lang.as_deref().and_then(xtask::i18n::Lang::of) {
-        Some(lang) => lang,
-        None => xtask::i18n::from_env(),
-    });
+    xtask::i18n::set(cli.lang.unwrap_or_else(xtask::i18n::from_env));
     // stdout closed early (`cargo xtask progress | head -4`): what is left
     // would go nowhere; leave as a program killed by SIGPIPE would, quietly.
     // (xtask ignores SIGPIPE, as Rust programs do, so that a QEMU gone from
@@ -162,7 +160,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Exercises { check, force } => instructor::exercises(check, force),
-        Command::Messages { update } => xtask::i18n::messages(update),
+        Command::Messages { update } => xtask::translations::course::messages(update),
         Command::Book { update_po } => instructor::book(update_po),
         Command::Bench { runs, vm, check } => instructor::bench(runs, vm, check),
         Command::Verify { step } => student::verify(step),

@@ -1,9 +1,9 @@
-//! mdbook preprocessor for the course book (`book/book.toml` runs it with
-//! `cargo run`): mdbook asks `mdbook-nslab supports RENDERER` first, then
-//! passes `[context, book]` as JSON on stdin and reads the book back on
-//! stdout. The directives themselves are expanded by `xtask::book`.
+//! The `mdbook-nslab` program, which `book/book.toml` runs with `cargo
+//! run`: mdbook asks `mdbook-nslab supports RENDERER` first, then passes
+//! `[context, book]` as JSON on stdin and reads the book back on stdout.
+//! The directives are expanded by the library ([`mdbook_nslab`]).
 
-use std::io::Read;
+use mdbook_preprocessor::Preprocessor;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -22,17 +22,8 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
-    let mut input = String::new();
-    std::io::stdin().read_to_string(&mut input)?;
-    let (context, mut book): (serde_json::Value, serde_json::Value) = serde_json::from_str(&input)?;
-    // The book's language (`book.language`, "fr" for the French book), for
-    // the words the directives add around the course's text.
-    let language = context
-        .pointer("/config/book/language")
-        .and_then(|l| l.as_str())
-        .unwrap_or("en");
-    let course = xtask::course::Course::load()?;
-    xtask::book::preprocess(&course, &mut book, language)?;
+    let (context, book) = mdbook_preprocessor::parse_input(std::io::stdin().lock())?;
+    let book = mdbook_nslab::Nslab.run(&context, book)?;
     serde_json::to_writer(std::io::stdout().lock(), &book)?;
     Ok(())
 }

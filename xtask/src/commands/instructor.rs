@@ -135,8 +135,8 @@ fn solvable(step: &Step) -> Result<Outcome> {
 /// (and not installable) is the machine's: the check could not run.
 fn the_book(course: &Course) -> Outcome {
     course_check(CourseCheck::Book, || {
-        crate::book::ensure_mdbook()?;
-        crate::book::ensure_i18n_helpers()?;
+        crate::mdbook::ensure_mdbook()?;
+        crate::mdbook::ensure_i18n_helpers()?;
         Ok(match crate::book::build(course) {
             Ok(()) => Vec::new(),
             Err(problems) => vec![format!("{problems:#}")],
@@ -248,14 +248,14 @@ pub fn exercises(check_only: bool, force: bool) -> Result<ExitCode> {
 /// `cargo xtask book [--update-po]`.
 pub fn book(update_po: bool) -> Result<ExitCode> {
     if update_po {
-        for line in crate::book::update_catalogues()? {
+        for line in crate::translations::book::update_catalogues()? {
             println!("{line}");
         }
         return Ok(ExitCode::SUCCESS);
     }
     crate::book::build(&Course::load()?)?;
     println!("built book/build/index.html");
-    for lang in crate::book::languages()? {
+    for lang in crate::translations::book::languages()? {
         println!("built book/build/{lang}/index.html");
     }
     Ok(ExitCode::SUCCESS)
