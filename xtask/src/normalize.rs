@@ -68,7 +68,7 @@ static TYPED: LazyLock<Vec<(Regex, Option<&str>)>> = LazyLock::new(|| {
 /// Places where our programs, busybox and the kernel print a PID.
 static PID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(Created process |PID of child created by clone\(\) is |/proc/|pid=|Process#|NSpid:\s+|NStgid:\s+|netns |\b[Pp][Ii][Dd] )(\d+)\b",
+        r"(Created process |PID of child created by clone\(\) is |/proc/|pid=|Process#|NSpid:\s+|NStgid:\s+|netns |\b[Pp][Ii][Dd] |\bwaitpid\(|\bkill\(|\bthread '[^']*' \()(\d+)\b",
     )
     .unwrap()
 });

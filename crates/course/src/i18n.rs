@@ -351,7 +351,9 @@ pub mod msg {
         /// verify, before the compiler's warnings about the student's code (they follow, in English).
         YOUR_WARNINGS = "the compiler's warnings about your code (it still runs):";
         /// verify, before the lines changed outside the TODO regions. {path}: the file.
-        OUTSIDE_EDITS = "you changed {path} outside its TODO regions, where the scenario expects the exercise as it was given:";
+        OUTSIDE_EDITS = "note: you changed {path} outside its TODO regions; the scenario relies on the code given there, so if the run fails, put these lines back first:";
+        /// run, before the VM starts. {seconds}: the step's timeout.
+        RUN_LIMIT = "[the command runs in the VM until it ends, or {seconds} s at most]";
         /// One line changed outside the regions. {line}: its number; {was}: the exercise's code; {now}: the student's.
         OUTSIDE_CHANGED = "line {line}: was `{was}`, now `{now}`";
         /// One line added outside the regions. {line}: its number; {now}: the code.

@@ -307,7 +307,12 @@ pub fn run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
         eprintln!("{}\n{}", tr!(msg::DOES_NOT_COMPILE), errors.trim_end());
         return Ok(ExitCode::FAILURE);
     }
-    // What the programs print is shown as it comes; Ctrl-C keeps it.
+    // What the programs print is shown as it comes; Ctrl-C keeps it. A
+    // command that waits (clonens waits for a signal) ends at the timeout:
+    // say so first.
+    if !args.is_empty() {
+        eprintln!("{}", tr!(msg::RUN_LIMIT, seconds = step.timeout));
+    }
     let run = lab.run_streaming(&setup::payload(&course, &step, variant, &script)?)?;
     let mut ends: Vec<String> = run.report.end().iter().map(|e| e.to_string()).collect();
     ends.extend(
