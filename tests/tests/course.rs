@@ -202,7 +202,8 @@ fn every_step_is_solvable_from_its_text() {
     let course = Course::load().unwrap();
     let mut problems = Vec::new();
     for step in &course.step {
-        problems.extend(xtask::solvable::problems(step).unwrap());
+        let files = xtask::exercise::derive_step(step).unwrap();
+        problems.extend(xtask::solvable::problems(step, &files).unwrap());
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -324,10 +324,14 @@ fn collect_rs(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
 /// One exercise file and what its solution says it should be.
 pub struct Derived {
     pub path: PathBuf,
+    /// The solution file it comes from, relative to the workspace, and
+    /// its text.
+    pub source: String,
+    pub solution: String,
     pub expected: String,
     segments: Vec<Segment>,
-    /// The solution's text of each region, in order.
-    solutions: Vec<String>,
+    /// The solution's regions, in order.
+    regions: Vec<SolutionRegion>,
     pub current: Option<String>,
 }
 
@@ -356,9 +360,9 @@ impl Derived {
             .map(|text| edits(&self.segments, text))
     }
 
-    /// The solution text of each region, in order.
-    pub fn region_solutions(&self) -> &[String] {
-        &self.solutions
+    /// The solution's regions, in order.
+    pub fn regions(&self) -> &[SolutionRegion] {
+        &self.regions
     }
 
     pub fn state(&self) -> State {
@@ -370,20 +374,41 @@ impl Derived {
     }
 }
 
-/// The solution lines of each region of a solution file, in order.
-fn region_solutions(solution: &str) -> Vec<String> {
+/// A region of a solution file, as the solution has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SolutionRegion {
+    /// Its solution lines (1-based, inclusive).
+    pub lines: std::ops::RangeInclusive<usize>,
+    /// The comment lines just above `// @solution`: its TODO.
+    pub todo: String,
+    /// Its solution lines' text.
+    pub solution: String,
+}
+
+/// The regions of a solution file, in order (markers already checked by
+/// [`segments`]).
+pub fn solution_regions(text: &str) -> Vec<SolutionRegion> {
+    let lines: Vec<&str> = text.lines().collect();
     let mut regions = Vec::new();
-    let mut current: Option<String> = None;
-    for line in solution.lines() {
-        match (line.trim(), current.as_mut()) {
-            ("// @solution", _) => current = Some(String::new()),
-            ("// @exercise", Some(_)) => regions.extend(current.take()),
-            (_, Some(text)) => {
-                text.push_str(line);
-                text.push('\n');
-            }
-            _ => {}
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim() != "// @solution" {
+            continue;
         }
+        let todo: Vec<&str> = lines[..i]
+            .iter()
+            .rev()
+            .take_while(|l| l.trim_start().starts_with("//"))
+            .copied()
+            .collect();
+        let end = lines[i..]
+            .iter()
+            .position(|l| l.trim() == "// @exercise")
+            .map_or(lines.len(), |n| i + n);
+        regions.push(SolutionRegion {
+            lines: i + 2..=end,
+            todo: todo.into_iter().rev().collect::<Vec<_>>().join("\n"),
+            solution: lines[i + 1..end].iter().map(|l| format!("{l}\n")).collect(),
+        });
     }
     regions
 }
@@ -404,10 +429,12 @@ pub fn derive_step(step: &Step) -> Result<Vec<Derived>> {
         let segments = segments(&text, &name)?;
         derived.push(Derived {
             expected: segments.iter().map(|s| s.text.as_str()).collect(),
-            solutions: region_solutions(&text),
+            regions: solution_regions(&text),
             segments,
             current: std::fs::read_to_string(&target).ok(),
             path: target,
+            source: name,
+            solution: text,
         });
     }
     if regions == 0 {

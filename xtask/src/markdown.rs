@@ -28,6 +28,9 @@ pub struct Outline {
     pub links: Vec<Link>,
     /// The code: each code span's text, and each code block's.
     pub code: Vec<String>,
+    /// Each code span's text alone (what a chapter names inline: a call, a
+    /// command to try).
+    pub code_spans: Vec<String>,
     /// The text that is neither code nor an address, one piece a line.
     pub prose: String,
     /// A backtick that opens no code span.
@@ -105,7 +108,10 @@ pub fn outline(text: &str) -> Outline {
                 address: dest_url.to_string(),
                 autolink: matches!(link_type, LinkType::Autolink | LinkType::Email),
             }),
-            Event::Code(code) => outline.code.push(code.to_string()),
+            Event::Code(code) => {
+                outline.code.push(code.to_string());
+                outline.code_spans.push(code.to_string());
+            }
             Event::Text(piece) if in_code_block => {
                 if let Some(block) = outline.code.last_mut() {
                     block.push_str(&piece);

@@ -114,43 +114,6 @@ pub const RUST: &[&str] = &[
     "take",
 ];
 
-/// A region's solution, as the check sees it.
-struct Region {
-    /// The file, relative to the workspace (for the messages).
-    file: String,
-    /// The region's solution lines (1-based, inclusive).
-    lines: std::ops::RangeInclusive<usize>,
-    /// The comment lines just above `// @solution`: its TODO.
-    todo: String,
-}
-
-/// The regions of one solution file.
-fn regions(text: &str, file: &str) -> Vec<Region> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut regions = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        if line.trim() != "// @solution" {
-            continue;
-        }
-        let todo: Vec<&str> = lines[..i]
-            .iter()
-            .rev()
-            .take_while(|l| l.trim_start().starts_with("//"))
-            .copied()
-            .collect();
-        let end = lines[i..]
-            .iter()
-            .position(|l| l.trim() == "// @exercise")
-            .map_or(lines.len(), |n| i + n);
-        regions.push(Region {
-            file: file.to_string(),
-            lines: i + 2..=end,
-            todo: todo.into_iter().rev().collect::<Vec<_>>().join("\n"),
-        });
-    }
-    regions
-}
-
 /// A token, flat: delimiters become their opening and closing characters.
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -284,7 +247,7 @@ fn unnamed(solution: &str, file: &str, given: &Given, unsaid: &[&str]) -> Vec<St
         return vec![format!("{file}: does not lex as Rust")];
     };
     let mut problems = Vec::new();
-    for region in regions(solution, file) {
+    for region in exercise::solution_regions(solution) {
         for (name, line) in used_names(&toks, &region.lines) {
             let known = given.code.contains(&name)
                 || RUST.contains(&name.as_str())
@@ -295,7 +258,7 @@ fn unnamed(solution: &str, file: &str, given: &Given, unsaid: &[&str]) -> Vec<St
                 problems.push(format!(
                     "{}:{line}: the solution uses `{name}`, which neither the exercise's code, \
                      the TODO above the region, the step's hints nor its chapter names",
-                    region.file
+                    file
                 ));
             }
         }
@@ -303,37 +266,29 @@ fn unnamed(solution: &str, file: &str, given: &Given, unsaid: &[&str]) -> Vec<St
     problems
 }
 
-/// Why a step cannot be solved from its text: one line per name nothing
-/// names, and per `unsaid` name no region uses. Empty when it can.
-pub fn problems(step: &Step) -> Result<Vec<String>> {
+/// Why a step cannot be solved from its text (its exercise files as
+/// [`exercise::derive_step`] gives them): one line per name nothing names,
+/// and per `unsaid` name no region uses. Empty when it can.
+pub fn problems(step: &Step, derived: &[exercise::Derived]) -> Result<Vec<String>> {
     let chapter = root()
         .join("book/src/steps")
         .join(format!("{}.md", step.id));
     let chapter =
         std::fs::read_to_string(&chapter).with_context(|| chapter.display().to_string())?;
-    let derived = exercise::derive_step(step)?;
     let mut given = Given {
         code: BTreeSet::new(),
         text: format!("{}\n{chapter}", step.hints.join("\n")),
     };
-    for file in &derived {
+    for file in derived {
         given.code.extend(code_names(&file.expected));
     }
     let unsaid: Vec<&str> = step.unsaid.keys().map(String::as_str).collect();
     let mut problems = Vec::new();
     let mut used = BTreeSet::new();
-    for file in &derived {
-        let source = solution_of(step, &file.path);
-        let text =
-            std::fs::read_to_string(&source).with_context(|| source.display().to_string())?;
-        let name = source
-            .strip_prefix(root())
-            .unwrap_or(&source)
-            .display()
-            .to_string();
-        problems.extend(unnamed(&text, &name, &given, &unsaid));
-        if let Some(toks) = tokens(&text) {
-            for region in regions(&text, &name) {
+    for file in derived {
+        problems.extend(unnamed(&file.solution, &file.source, &given, &unsaid));
+        if let Some(toks) = tokens(&file.solution) {
+            for region in file.regions() {
                 used.extend(used_names(&toks, &region.lines).into_iter().map(|(n, _)| n));
             }
         }
@@ -394,7 +349,7 @@ pub fn vm_commands(
         .collect())
 }
 
-/// The code spans of a chapter (outside code blocks) whose first word is a
+/// The code spans of a chapter ([`crate::markdown`]'s) whose first word is a
 /// program, not one of the student's machine, and not `there`: each with
 /// that word.
 fn missing_commands(
@@ -402,20 +357,8 @@ fn missing_commands(
     is_program: impl Fn(&str) -> bool,
     there: &BTreeSet<String>,
 ) -> Vec<(String, String)> {
-    let mut in_block = false;
-    let mut spans = Vec::new();
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            in_block = !in_block;
-            continue;
-        }
-        if !in_block {
-            spans.extend(line.split('`').skip(1).step_by(2).map(String::from));
-        }
-    }
     let mut missing = Vec::new();
-    for span in spans {
+    for span in crate::markdown::outline(text).code_spans {
         let Some(word) = span.split_whitespace().next() else {
             continue;
         };
@@ -431,15 +374,6 @@ fn missing_commands(
         }
     }
     missing
-}
-
-/// The solution file an exercise file is derived from.
-fn solution_of(step: &Step, exercise: &Path) -> std::path::PathBuf {
-    let dir = root().join("exercises").join(&step.id);
-    root()
-        .join("solutions")
-        .join(&step.id)
-        .join(exercise.strip_prefix(&dir).unwrap_or(exercise))
 }
 
 #[cfg(test)]
@@ -520,7 +454,7 @@ fn setup(root: &str) -> Result<(), Error> {
     #[test]
     fn locals_paths_and_macros_are_told_apart() {
         let toks = tokens(SOLUTION).unwrap();
-        let region = &regions(SOLUTION, "lib.rs")[0];
+        let region = &exercise::solution_regions(SOLUTION)[0];
         let used: Vec<String> = used_names(&toks, &region.lines)
             .into_iter()
             .map(|(n, _)| n)

@@ -50,8 +50,9 @@ pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -
     };
     if !exercises {
         for step in steps.iter().filter(|s| !s.demo) {
-            checked(drift(step)?);
-            checked(solvable(step)?);
+            let files = exercise::derive_step(step)?;
+            checked(drift(step, &files));
+            checked(solvable(step, &files));
         }
         checked(the_book(&course));
     }
@@ -100,12 +101,11 @@ fn course_check(check: CourseCheck, work: impl FnOnce() -> Result<Vec<String>>) 
 
 /// The step's exercise files that differ from their solution outside the
 /// TODO regions.
-fn drift(step: &Step) -> Result<Outcome> {
-    let files = exercise::derive_step(step)?;
+fn drift(step: &Step, files: &[exercise::Derived]) -> Outcome {
     let check = CourseCheck::Drift {
         step: step.id.clone(),
     };
-    Ok(course_check(check, || {
+    course_check(check, || {
         Ok(files
             .iter()
             .filter(|f| f.state() == State::Drifted)
@@ -119,16 +119,15 @@ fn drift(step: &Step) -> Result<Outcome> {
                 )
             })
             .collect())
-    }))
+    })
 }
 
 /// Whether the step can be solved from its text ([`crate::solvable`]).
-fn solvable(step: &Step) -> Result<Outcome> {
-    let problems = crate::solvable::problems(step)?;
+fn solvable(step: &Step, files: &[exercise::Derived]) -> Outcome {
     let check = CourseCheck::Solvable {
         step: step.id.clone(),
     };
-    Ok(course_check(check, || Ok(problems)))
+    course_check(check, || crate::solvable::problems(step, files))
 }
 
 /// The book built in every language with its checks. Its tools missing
@@ -229,8 +228,9 @@ pub fn exercises(check_only: bool, force: bool) -> Result<ExitCode> {
         let say = Say { json: false };
         let mut outcomes = Vec::new();
         for step in &course.step {
-            outcomes.push(drift(step)?);
-            outcomes.push(solvable(step)?);
+            let files = exercise::derive_step(step)?;
+            outcomes.push(drift(step, &files));
+            outcomes.push(solvable(step, &files));
         }
         for outcome in outcomes.iter().filter(|o| !o.ok()) {
             say.line(&report::describe(outcome));

@@ -58,17 +58,11 @@ fn verify_step(course: Course, step: &Step) -> Result<ExitCode> {
     let jobs = plan::plan(std::slice::from_ref(step), Audience::Exercises)?;
     let lab = setup::lab(&course, &plan::builds(&jobs))?;
     let say = Say { json: false };
-    let package = step.package(Variant::Exercise);
-    if lab.build_error(&package).is_none() {
-        let warnings = your_warnings(step, lab.exercise_messages(&package))?;
-        if !warnings.is_empty() {
-            say.line(&tr!(msg::YOUR_WARNINGS));
-            for warning in &warnings {
-                say.line(warning.trim_end());
-            }
-        }
+    let files = exercise::derive_step(step)?;
+    for line in your_warnings(&lab, step, &files) {
+        say.line(line.trim_end());
     }
-    let outside = outside_edits(step)?;
+    let outside = outside_edits(&files);
     for line in &outside {
         say.line(line);
     }
@@ -115,13 +109,29 @@ fn verify_step(course: Course, step: &Step) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What to say of the compiler's warnings about the student's own code,
+/// when the exercise of `step` compiled: a heading, then each rendered
+/// warning; nothing when there are none. See [`your_own`].
+fn your_warnings(lab: &crate::lab::Lab, step: &Step, files: &[exercise::Derived]) -> Vec<String> {
+    let package = step.package(Variant::Exercise);
+    if lab.build_error(&package).is_some() {
+        return Vec::new();
+    }
+    let warnings = your_own(files, lab.exercise_messages(&package));
+    match warnings.is_empty() {
+        true => warnings,
+        false => std::iter::once(tr!(msg::YOUR_WARNINGS))
+            .chain(warnings)
+            .collect(),
+    }
+}
+
 /// The compiler's warnings about the student's own code, rendered: those
 /// on a line of a TODO region or of a change outside them, and those that
 /// name something a region the student changed uses in the solution (the
 /// import left unused by `lstat` in place of `stat`). The others are the
 /// untouched exercise's (its TODOs leave names unused) and stay unsaid.
-fn your_warnings(step: &Step, messages: &[Diagnostic]) -> Result<Vec<String>> {
-    let files = exercise::derive_step(step)?;
+fn your_own(files: &[exercise::Derived], messages: &[Diagnostic]) -> Vec<String> {
     let mut shown = Vec::new();
     for message in messages.iter().filter(|m| !m.is_error()) {
         let Some((file, line)) = &message.at else {
@@ -135,10 +145,10 @@ fn your_warnings(step: &Step, messages: &[Diagnostic]) -> Result<Vec<String>> {
         };
         let named_by_work = || {
             edits.worked.iter().any(|&r| {
-                derived.region_solutions().get(r).is_some_and(|solution| {
+                derived.regions().get(r).is_some_and(|region| {
                     message.names.iter().any(|name| {
                         let item = name.rsplit("::").next().unwrap_or(name);
-                        crate::solvable::names(solution, item)
+                        crate::solvable::names(&region.solution, item)
                     })
                 })
             })
@@ -150,15 +160,15 @@ fn your_warnings(step: &Step, messages: &[Diagnostic]) -> Result<Vec<String>> {
             shown.push(message.rendered.clone());
         }
     }
-    Ok(shown)
+    shown
 }
 
 /// The lines that name the student's changes outside the TODO regions,
 /// file by file (comments and whitespace are no change); empty when there
 /// are none.
-fn outside_edits(step: &Step) -> Result<Vec<String>> {
+fn outside_edits(files: &[exercise::Derived]) -> Vec<String> {
     let mut lines = Vec::new();
-    for file in exercise::derive_step(step)? {
+    for file in files {
         let Some(edits) = file.edits() else { continue };
         if edits.outside.is_empty() {
             continue;
@@ -180,7 +190,7 @@ fn outside_edits(step: &Step) -> Result<Vec<String>> {
             ));
         }
     }
-    Ok(lines)
+    lines
 }
 
 /// A failure after changes outside the regions says so first, and a
@@ -293,19 +303,14 @@ pub fn run(id: &str, solution: bool, args: &[String]) -> Result<ExitCode> {
     } else {
         format!("exec {}\n", shell_words::join(args))
     };
-    let package = step.package(variant);
-    if variant == Variant::Exercise && lab.build_error(&package).is_none() {
-        let warnings = your_warnings(&step, lab.exercise_messages(&package))?;
-        if !warnings.is_empty() {
-            eprintln!("{}", tr!(msg::YOUR_WARNINGS));
-            for warning in &warnings {
-                eprint!("{warning}");
-            }
-        }
-    }
-    if let Some(errors) = lab.build_error(&package) {
+    if let Some(errors) = lab.build_error(&step.package(variant)) {
         eprintln!("{}\n{}", tr!(msg::DOES_NOT_COMPILE), errors.trim_end());
         return Ok(ExitCode::FAILURE);
+    }
+    if variant == Variant::Exercise {
+        for line in your_warnings(&lab, &step, &exercise::derive_step(&step)?) {
+            eprintln!("{}", line.trim_end());
+        }
     }
     // What the programs print is shown as it comes; Ctrl-C keeps it. A
     // command that waits (clonens waits for a signal) ends at the timeout:
