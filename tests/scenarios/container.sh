@@ -9,6 +9,13 @@ note "Its namespaces: pid, mnt, uts and ipc are new, the others are the VM's"
 run 'container --rootfs /rootfs ls -l /proc/self/ns'
 run 'idns $$ cgroup ipc mnt net pid time user uts'
 
+note "Only those: the container's process against this shell, type by type"
+start box 'container --rootfs /rootfs sleep 1000'
+child=$(sed -n 's/^container: PID of child created by clone() is \([0-9]*\)/\1/p' /tmp/box.out)
+await '{ line comm /proc/$child/comm; [ "$comm" = sleep ]; } || ! kill -0 $box 2>/dev/null'
+run 'cmpns $$ $child'
+finish box 'kill -KILL ${child:-$box}'
+
 note "lsns (util-linux) inside lists the container's namespaces"
 run 'container --rootfs /rootfs lsns --output NS,TYPE,NPROCS,PID,COMMAND'
 

@@ -13,6 +13,8 @@
 #                        "$ CMD &" and that line; its PID is in $NAME
 #   spawn NAME COMM 'CMD'  starts CMD in the background, silently, and waits
 #                        until the process has exec'd COMM; its PID is in $NAME
+#   child_exec VAR PID COMM  waits until the first child of PID has exec'd
+#                        COMM (the program a runner forks); its PID is in VAR
 #   stop NAME SIG        sends SIG to NAME, waits for it, prints the rest of
 #                        its output and "[exit N]" when N is not 0
 #   finish NAME 'CMD'    prints "$ CMD; wait $NAME", runs CMD (which ends NAME),
@@ -98,6 +100,12 @@ spawn() {
     eval "$1=$!"
     # (or until it dies before it gets there)
     await "{ line comm /proc/$!/comm; [ \"\$comm\" = $2 ]; } || ! kill -0 $! 2>/dev/null"
+}
+
+child_exec() {
+    # (or until PID dies before its child gets there)
+    await "{ kid=; { read -r kid _ < /proc/$2/task/$2/children; } 2>/dev/null; line comm /proc/\${kid:-0}/comm; [ \"\$comm\" = $3 ]; } || ! kill -0 $2 2>/dev/null"
+    eval "$1=\$kid"
 }
 
 # (busybox sh reports a job killed by a signal on stderr: not ours)

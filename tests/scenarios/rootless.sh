@@ -94,6 +94,7 @@ run 'ownerns $child'
 run 'idns $child user'
 run 'parentns $child user'
 run 'userns $child'
+run 'cmpns $$ $child'
 finish box 'kill -KILL ${child:-$box}'
 
 note "What root inside can do, and cannot: its own hostname and mounts, but no"

@@ -11,6 +11,19 @@ run 'hostname'
 note "Enter every namespace of it that differs from ours (mnt last), then fork"
 run 'execns $child /bin/sh -c "hostname; echo \$\$"'
 
+note "Only those: the program execns runs shares all the child's namespaces,"
+echo "# and is in ours for the four the child does not have of its own"
+start ex 'execns $child /bin/sleep 1000'
+child_exec prog $ex sleep
+run 'cmpns $child $prog'
+run 'cmpns $$ $prog'
+finish ex 'kill -KILL $prog'
+
+note "Entering the mount namespace has its effect: a mount made through execns is the child's, not ours"
+run 'execns $child:mnt /bin/mount -t tmpfs marker /root'
+run 'grep -c marker /proc/mounts'
+run 'execns $child:mnt /bin/grep -c marker /proc/mounts'
+
 note "The program's raw wait status: exit 3 is 768 (0x300), a failed exec 256 (0x100)"
 run 'execns $child:uts /bin/sh -c "exit 3"'
 run 'execns $child:uts /nonexistent'

@@ -3,6 +3,19 @@
 note "A new pid namespace: the child forked after unshare() is its PID 1"
 run 'shns pid -- /bin/sh -c "echo \$\$"'
 
+note "Only those: with uts and mnt, the program shns forks has new uts and mnt namespaces, and ours for the other six"
+start sh1 'shns uts mnt -- /bin/sleep 1000'
+child_exec prog $sh1 sleep
+run 'cmpns $$ $prog'
+finish sh1 'kill -KILL $prog'
+
+note "With pid and time, shns itself keeps ours (they are for its children); the program it forks has new ones"
+start sh1 'shns pid time -- /bin/sleep 1000'
+child_exec prog $sh1 sleep
+run 'cmpns $$ $sh1'
+run 'cmpns $$ $prog'
+finish sh1 'kill -KILL $prog'
+
 note "A new time namespace is for the children too: shns itself stays in the VM's"
 run 'shns time -- /bin/sh -c "readlink /proc/\$PPID/ns/time; readlink /proc/self/ns/time"'
 
