@@ -41,6 +41,7 @@ pub mod lab;
 pub mod markdown;
 pub mod mdbook;
 pub mod mistakes;
+pub mod mutants;
 pub mod normalize;
 pub mod plan;
 pub mod progress;

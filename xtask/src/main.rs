@@ -114,6 +114,16 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Mutation-test the steps (course authors): cargo-mutants' mutants of
+    /// each solution region, each run through the step's scenario; caught
+    /// with a diagnosis, silently, or missed, against tests/mutants.toml.
+    Mutants {
+        /// Steps to test (default: all, in course order).
+        steps: Vec<String>,
+        /// Also print each mutant's result as JSON on stdout.
+        #[arg(long, value_parser = ["text", "json"], default_value = "text")]
+        format: String,
+    },
     /// Check the course's message catalogue, po/course (translators).
     Messages {
         /// First write po/course/messages.pot from course.toml and xtask's
@@ -160,6 +170,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Exercises { check, force } => instructor::exercises(check, force),
+        Command::Mutants { steps, format } => xtask::mutants::run(&steps, format == "json"),
         Command::Messages { update } => xtask::translations::course::messages(update),
         Command::Book { update_po } => instructor::book(update_po),
         Command::Bench { runs, vm, check } => instructor::bench(runs, vm, check),

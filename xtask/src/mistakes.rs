@@ -9,19 +9,58 @@
 //! workspace written out). The workspace always holds every mistake of the
 //! course, and a file is written only when its text changes, so that two
 //! checks at once write the same thing and cargo rebuilds only what changed.
+//!
+//! The mutants of `cargo xtask mutants` ([`crate::mutants`]) are made the
+//! same way, as edits of a solution region, in a workspace of their own,
+//! `target/nslab-mutants` (`<step>-mutant-<n>/`): [`Kind`] says which.
 
-use crate::course::{Course, Mistake, Step};
+use crate::course::{Course, Mistake, Step, Variant};
 use crate::root;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
-pub fn dir() -> PathBuf {
-    root().join("target").join("nslab-mistakes")
+/// Which edits of the solutions a workspace holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The known mistakes of course.toml (`Step::mistake`).
+    Mistakes,
+    /// The mutants of `cargo xtask mutants` (`Step::mutants`).
+    Mutants,
 }
 
-/// The manifest of the mistakes' workspace.
-pub fn manifest() -> PathBuf {
-    dir().join("Cargo.toml")
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Mistakes => "mistake",
+            Kind::Mutants => "mutant",
+        }
+    }
+
+    fn edits(self, step: &Step) -> &[Mistake] {
+        match self {
+            Kind::Mistakes => &step.mistake,
+            Kind::Mutants => &step.mutants,
+        }
+    }
+
+    fn variant(self, n: usize) -> Variant {
+        match self {
+            Kind::Mistakes => Variant::Mistake(n),
+            Kind::Mutants => Variant::Mutant(n),
+        }
+    }
+
+    /// Its workspace's directory.
+    pub fn dir(self) -> PathBuf {
+        root()
+            .join("target")
+            .join(format!("nslab-{}s", self.name()))
+    }
+
+    /// The manifest of its workspace.
+    pub fn manifest(self) -> PathBuf {
+        self.dir().join("Cargo.toml")
+    }
 }
 
 /// The solution's text with the mistake made in it, checked: `find` occurs
@@ -93,8 +132,8 @@ fn write_if_changed(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| path.display().to_string())
 }
 
-/// The Cargo.toml of mistake `n` of `step`, from the exercise's.
-fn cargo_toml(step: &Step, n: usize, workspace: &toml::Table) -> Result<String> {
+/// The Cargo.toml of mistake (or mutant) `n` of `step`, from the exercise's.
+fn cargo_toml(step: &Step, kind: Kind, n: usize, workspace: &toml::Table) -> Result<String> {
     let exercise = root().join("exercises").join(&step.id);
     let path = exercise.join("Cargo.toml");
     let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
@@ -119,10 +158,7 @@ fn cargo_toml(step: &Step, n: usize, workspace: &toml::Table) -> Result<String> 
         }
     };
     if let Some(package) = manifest.get_mut("package").and_then(|p| p.as_table_mut()) {
-        package.insert(
-            "name".into(),
-            step.package(crate::course::Variant::Mistake(n)).into(),
-        );
+        package.insert("name".into(), step.package(kind.variant(n)).into());
         package.insert("autobins".into(), false.into());
         for (key, value) in package.iter_mut() {
             if is_inherited(value) {
@@ -136,7 +172,7 @@ fn cargo_toml(step: &Step, n: usize, workspace: &toml::Table) -> Result<String> 
     if let Some(bins) = manifest.get_mut("bin").and_then(|b| b.as_array_mut()) {
         for bin in bins.iter_mut().filter_map(|b| b.as_table_mut()) {
             let name = bin.get("name").and_then(|n| n.as_str()).unwrap_or_default();
-            let renamed = name.replace("-exercise", &format!("-mistake-{n}"));
+            let renamed = name.replace("-exercise", &format!("-{}-{n}", kind.name()));
             bin.insert("name".into(), renamed.into());
             // Without autobins a binary needs its path.
             bin.entry("path").or_insert_with(|| "src/main.rs".into());
@@ -171,14 +207,17 @@ fn cargo_toml(step: &Step, n: usize, workspace: &toml::Table) -> Result<String> 
     let lints: toml::Table = toml::from_str("[rust]\nunused = \"allow\"\ndead_code = \"allow\"\n")?;
     manifest.insert("lints".into(), lints.into());
     Ok(format!(
-        "# Written by xtask (src/mistakes.rs): mistake {n} of step {}.\n{}",
+        "# Written by xtask (src/mistakes.rs): {} {n} of step {}.\n{}",
+        kind.name(),
         step.id,
         toml::to_string(&manifest)?
     ))
 }
 
-/// Write the crate of every mistake of the course, and their workspace.
-pub fn write_all(course: &Course) -> Result<()> {
+/// Write the crate of every mistake (or mutant) of the course, and their
+/// workspace.
+pub fn write_all(course: &Course, kind: Kind) -> Result<()> {
+    let dir = || kind.dir();
     let workspace_path = root().join("Cargo.toml");
     let workspace: toml::Table =
         toml::from_str(&std::fs::read_to_string(&workspace_path).context("Cargo.toml")?)
@@ -186,12 +225,13 @@ pub fn write_all(course: &Course) -> Result<()> {
     let lock = dir().join(".lock");
     std::fs::create_dir_all(dir()).with_context(|| dir().display().to_string())?;
     let lock = std::fs::File::create(&lock).with_context(|| lock.display().to_string())?;
-    lock.lock().context("locking target/nslab-mistakes")?;
+    lock.lock()
+        .with_context(|| format!("locking {}", dir().display()))?;
     let mut members = Vec::new();
     for step in &course.step {
         let solution = root().join("solutions").join(&step.id);
-        for (n, mistake) in step.mistake.iter().enumerate() {
-            let name = step.package(crate::course::Variant::Mistake(n));
+        for (n, mistake) in kind.edits(step).iter().enumerate() {
+            let name = step.package(kind.variant(n));
             let crate_dir = dir().join(&name);
             for entry in walkdir::WalkDir::new(solution.join("src")) {
                 let entry = entry.context("reading a solution")?;
@@ -218,7 +258,7 @@ pub fn write_all(course: &Course) -> Result<()> {
             }
             write_if_changed(
                 &crate_dir.join("Cargo.toml"),
-                &cargo_toml(step, n, &workspace)?,
+                &cargo_toml(step, kind, n, &workspace)?,
             )?;
             members.push(name);
         }
@@ -230,10 +270,11 @@ pub fn write_all(course: &Course) -> Result<()> {
     write_if_changed(&dir().join("Cargo.lock"), &text)?;
     let members: Vec<String> = members.iter().map(|m| format!("    {m:?},\n")).collect();
     write_if_changed(
-        &manifest(),
+        &kind.manifest(),
         &format!(
-            "# Written by xtask (src/mistakes.rs): every known mistake of course.toml.\n\
+            "# Written by xtask (src/mistakes.rs): every {} made.\n\
              [workspace]\nresolver = \"3\"\nmembers = [\n{}]\n\n[profile.release]\ndebug = false\n",
+            kind.name(),
             members.concat()
         ),
     )

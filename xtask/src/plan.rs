@@ -47,6 +47,7 @@ impl Job {
             (Variant::Exercise, _, false) => "exercise (untouched: must fail)",
             (Variant::Previous, _, _) => "previous step's solution (must fail)",
             (Variant::Mistake(_), _, _) => "mistake",
+            (Variant::Mutant(_), _, _) => "mutant",
         }
     }
 
@@ -54,6 +55,7 @@ impl Job {
     pub fn describe(&self) -> String {
         match self.variant {
             Variant::Mistake(n) => format!("mistake {}", self.step.mistake[n].id),
+            Variant::Mutant(n) => format!("mutant {}", self.step.mutants[n].id),
             _ => self.label().to_string(),
         }
     }
@@ -68,6 +70,7 @@ impl Job {
             (_, Variant::Exercise, _) => "exercise_fails".to_string(),
             (_, Variant::Previous, _) => "previous_step_fails".to_string(),
             (_, Variant::Mistake(n), _) => format!("mistake::{}", self.step.mistake[n].id),
+            (_, Variant::Mutant(n), _) => format!("mutant::{n}"),
         };
         match self.round {
             0 | 1 => kind,

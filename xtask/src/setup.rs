@@ -9,6 +9,7 @@
 
 use crate::course::{Course, Step, Variant};
 use crate::lab::{self, Lab};
+use crate::mistakes::Kind;
 use crate::root;
 use anyhow::{Context, Result, bail};
 
@@ -24,7 +25,7 @@ pub fn setup(course: &Course, builds: &[(Step, Variant)]) -> lab::Setup {
         rootfs: course.all().any(|step| step.rootfs),
         ..lab::Setup::default()
     };
-    let mut mistakes = Vec::new();
+    let (mut mistakes, mut mutants) = (Vec::new(), Vec::new());
     for (step, variant) in builds {
         for earlier in course.before(&step.id) {
             setup.packages.push(earlier.package(Variant::Solution));
@@ -34,13 +35,17 @@ pub fn setup(course: &Course, builds: &[(Step, Variant)]) -> lab::Setup {
         }
         let list = match variant {
             Variant::Mistake(_) => &mut mistakes,
+            Variant::Mutant(_) => &mut mutants,
             Variant::Exercise => &mut setup.exercises,
             Variant::Solution | Variant::Previous => &mut setup.packages,
         };
         list.push(step.package(*variant));
     }
+    // (a check builds mistakes, `cargo xtask mutants` mutants: never both)
     if !mistakes.is_empty() {
-        setup.elsewhere = Some((crate::mistakes::manifest(), mistakes));
+        setup.elsewhere = Some((Kind::Mistakes.manifest(), mistakes));
+    } else if !mutants.is_empty() {
+        setup.elsewhere = Some((Kind::Mutants.manifest(), mutants));
     }
     setup
 }
@@ -49,8 +54,14 @@ pub fn setup(course: &Course, builds: &[(Step, Variant)]) -> lab::Setup {
 /// built, then [`Lab::prepare`].
 pub fn lab(course: &Course, builds: &[(Step, Variant)]) -> Result<Lab> {
     let setup = setup(course, builds);
-    if setup.elsewhere.is_some() {
-        crate::mistakes::write_all(course)?;
+    for kind in [Kind::Mistakes, Kind::Mutants] {
+        if setup
+            .elsewhere
+            .as_ref()
+            .is_some_and(|(manifest, _)| *manifest == kind.manifest())
+        {
+            crate::mistakes::write_all(course, kind)?;
+        }
     }
     Lab::prepare(&setup)
 }
@@ -137,7 +148,7 @@ mod tests {
         // The second step's VM carries the first's solution as a tool.
         assert_eq!(made.packages, [first.id.clone(), second.id.clone()]);
         let (manifest, mistakes) = made.elsewhere.expect("the mistakes' workspace");
-        assert_eq!(manifest, crate::mistakes::manifest());
+        assert_eq!(manifest, Kind::Mistakes.manifest());
         assert_eq!(mistakes, [first.package(Variant::Mistake(0))]);
         // What any run may need, whichever runs are made.
         let modules: Vec<String> = course.all().flat_map(|s| s.modules.clone()).collect();

@@ -62,6 +62,7 @@ fn demos<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<Step
             previous_fails: false,
             unsaid: Default::default(),
             demo: true,
+            mutants: Vec::new(),
         })
         .collect())
 }
@@ -118,6 +119,10 @@ pub struct Step {
     /// A demonstration, not a step (set from `[[demo]]`).
     #[serde(skip)]
     pub demo: bool,
+    /// Mutants of the solution's regions, made as mistakes with no
+    /// diagnosis named (set by xtask's `mutants`, never read from the file).
+    #[serde(skip)]
+    pub mutants: Vec<Mistake>,
 }
 
 /// A likely mistake, recognised in the normalised transcript of a run that
@@ -168,6 +173,8 @@ pub enum Variant {
     Previous,
     /// The solution with the step's mistake number N made in it.
     Mistake(usize),
+    /// The solution with the step's mutant number N (`Step::mutants`).
+    Mutant(usize),
 }
 
 impl Variant {
@@ -177,6 +184,7 @@ impl Variant {
             Variant::Exercise => "exercise",
             Variant::Previous => "previous",
             Variant::Mistake(_) => "mistake",
+            Variant::Mutant(_) => "mutant",
         }
     }
 }
@@ -189,6 +197,7 @@ impl Step {
             Variant::Solution | Variant::Previous => self.id.clone(),
             Variant::Exercise => format!("{}-exercise", self.id),
             Variant::Mistake(n) => format!("{}-mistake-{n}", self.id),
+            Variant::Mutant(n) => format!("{}-mutant-{n}", self.id),
         }
     }
 
@@ -198,6 +207,7 @@ impl Step {
             Variant::Solution | Variant::Previous => bin.to_string(),
             Variant::Exercise => format!("{bin}-exercise"),
             Variant::Mistake(n) => format!("{bin}-mistake-{n}"),
+            Variant::Mutant(n) => format!("{bin}-mutant-{n}"),
         }
     }
 
