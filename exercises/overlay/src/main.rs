@@ -161,7 +161,7 @@ impl Layer {
         // (overlayfs prepares a file there, then rename(2)s it into upper)
         // and not inside it; "merged", the mount point of the overlay.
         // Return Ok(Layer { upper, work, merged, dir }).
-        Err(Error::msg("TODO: the layer's upper, work and merged directories"))
+        Err(Error::msg("TODO: the layer's directories"))
         // ANCHOR_END: layer
     }
 

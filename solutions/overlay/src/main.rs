@@ -204,7 +204,7 @@ impl Layer {
             dir,
         })
         // @exercise
-        // Err(Error::msg("TODO: the layer's upper, work and merged directories"))
+        // Err(Error::msg("TODO: the layer's directories"))
         // @end
         // ANCHOR_END: layer
     }
