@@ -45,9 +45,9 @@ fn main() -> std::process::ExitCode {
 
         // ANCHOR: remove
         // TODO: the container has ended, and with its mount namespace the
-        // overlay. Unless options.keep_layer, remove the layer
-        // (layer.remove()?, which removes upper, work, merged and the layer's
-        // directory); with it, print where it is kept:
+        // overlay. Remove the layer (layer.remove()?, which removes upper,
+        // work, merged and the layer's directory), unless options.keep_layer
+        // (--keep-layer): then print where it is kept instead,
         // println!("{}: the layer is kept in {}", program_name(),
         // shown(layer.dir.as_os_str())).
         let _ = &layer; // TODO: remove the layer, or say where it is kept
