@@ -22,6 +22,8 @@ echo "# their directories, and the deleted file as a whiteout, a character devic
 run 'find /c1.layer/upper | sort'
 run 'tail -n 2 /c1.layer/upper/etc/passwd'
 run 'stat -c "%n: %F %t,%T" /c1.layer/upper/etc/group'
+note "Outside, the layer's merged directory is empty: the overlay was only in the container's"
+echo "# mount namespace"
 run 'ls -A /c1.layer/merged'
 
 note "A kept layer is the container's state: the same layer again starts where it was left"
