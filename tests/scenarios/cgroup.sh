@@ -43,7 +43,11 @@ note "Outside: the VM sees the container's init in /box, its cgroup's path from 
 echo "# in a cgroup namespace that is not the VM's"
 start box 'limitcontainer --pids 10 --memory 32M --hostname box --rootfs /rootfs sh -c "echo ready; exec sleep 1000"'
 await 'grep -q ready /tmp/box.out || ! kill -0 $box 2>/dev/null'
-run 'init=$(cat /sys/fs/cgroup/box/cgroup.procs); cat /proc/$init/cgroup'
+# (its init's PID, in the VM's numbering, ends limitcontainer's first line)
+line first /tmp/box.out
+init=${first##* }
+run '[ "$(cat /sys/fs/cgroup/box/cgroup.procs)" = "$init" ] && echo "/sys/fs/cgroup/box/cgroup.procs lists it, alone"'
+run 'cat /proc/$init/cgroup'
 run '[ "$(readlink /proc/$init/ns/cgroup)" != "$(readlink /proc/self/ns/cgroup)" ] && echo "a cgroup namespace of its own"'
 
 note "Seen from the container's cgroup namespace, a cgroup above its root is /.. (cgroup_namespaces(7))"
@@ -58,10 +62,11 @@ note "The container's init ends, and its PID namespace with it; the VM's sleep i
 echo "# and rmdir(2) of a populated cgroup is EBUSY: limitcontainer empties it with cgroup.kill first"
 finish box 'kill -KILL $init'
 
-note "The VM's sleep died of it (SIGKILL); the scenario, its parent, reaps it (the kill only makes sure"
-echo "# that a program which left it alive does not keep the scenario waiting)"
-echo '$ kill -KILL $intruder; wait $intruder'
-stop intruder KILL
+note "The VM's sleep died of it (SIGKILL); the scenario, its parent, reaps it. (A program that left it"
+echo "# alive would keep the scenario waiting: the scenario kills it first, silently, should it live)"
+echo '$ wait $intruder'
+kill -KILL $intruder 2> /dev/null
+reap intruder
 
 note "A fork bomb, bounded (20 sleeps), in a container of at most 10 processes: the 10th fork is refused"
 echo "# (EAGAIN), the container's shell gives up, pids.events counts it, and the VM goes on. (The shell"
@@ -69,9 +74,9 @@ echo "# gives a background job /dev/null as its input: the container mounts a de
 run 'limitcontainer --pids 10 --hostname box --rootfs /rootfs sh -c "mount -t devtmpfs dev /dev; i=0; while [ \$i -lt 20 ]; do sleep 1000 & i=\$((i + 1)); done; echo all started"'
 run 'echo the VM still forks: $(echo yes)'
 
-note "A memory hog (awk doubles a string) in a container of 32 MiB: the OOM killer kills it (SIGKILL),"
-echo "# memory.events counts it"
-run 'limitcontainer --memory 32M --hostname box --rootfs /rootfs awk "BEGIN { s = \"x\"; while (1) s = s s }"'
+note "A memory hog (awk doubles a string up to 32 MiB) in a container of 32 MiB: the OOM killer kills it,"
+echo "# with SIGKILL, before it is done; memory.events counts it"
+run 'limitcontainer --memory 32M --hostname box --rootfs /rootfs awk "BEGIN { s = \"x\"; while (length(s) < 2^25) s = s s; print length(s) }"'
 
 note "Afterwards no cgroup is left below the root; the controllers stay enabled there, as on a host"
 run 'find /sys/fs/cgroup -mindepth 1 -type d'

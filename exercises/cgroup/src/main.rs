@@ -16,19 +16,19 @@
 //!    hostname), and writes its limits into `pids.max` and `memory.max`;
 //! 4. clones the child with clone3(2) and `CLONE_INTO_CGROUP`: the child is
 //!    born in the container's cgroup, so that nothing it runs ever runs
-//!    outside the limits;
+//!    outside the limits (no pipe to wait on, unlike steps 8 and 9);
 //! 5. waits for it, says what the limits did (`memory.events`,
 //!    `pids.events`) and removes the cgroup (`cgroup.kill` first, should
 //!    anything still be in it).
 //!
-//! The child's first act is `unshare(CLONE_NEWCGROUP)`: its new cgroup
-//! namespace is rooted at the cgroup it is in, so that inside,
-//! /proc/self/cgroup reads `0::/` and a cgroup2 mount shows the container's
-//! own cgroup at its top. Then it becomes step 10's container
-//! (pivot_root, /proc, exec).
+//! The same clone3 gives the child a new cgroup namespace
+//! (`CLONE_NEWCGROUP`), which the kernel roots at the cgroup the child is
+//! born in: inside, /proc/self/cgroup reads `0::/` and a cgroup2 mount
+//! shows the container's own cgroup at its top. The child then becomes
+//! step 10's container (pivot_root, /proc, exec).
 
 use container::{Options, namespaces, wait_container};
-use nix::sched::{CloneFlags, unshare};
+use nix::sched::CloneFlags;
 use nix::sys::statfs::{CGROUP2_SUPER_MAGIC, statfs};
 use nix::unistd::Pid;
 use nslab::{Error, Result, program_name, shown};
@@ -194,7 +194,12 @@ fn parent_cgroup() -> Result<PathBuf> {
     let path = text
         .lines()
         .find_map(|line| line.strip_prefix("0::"))
-        .ok_or_else(|| Error::msg(format!("{}: no cgroup v2 line in /proc/self/cgroup", program_name())))?;
+        .ok_or_else(|| {
+            Error::msg(format!(
+                "{}: no cgroup v2 line in /proc/self/cgroup",
+                program_name()
+            ))
+        })?;
     Ok(Path::new(CGROUP_ROOT).join(path.trim_start_matches('/')))
 }
 
@@ -244,12 +249,13 @@ fn clone_into(directory: OwnedFd, options: &Options) -> Result<Pid> {
     // TODO: clone3(2) has no wrapper: fill a libc::clone_args (all zeros
     // but flags, exit_signal and cgroup) and call
     // libc::syscall(libc::SYS_clone3, &mut args, size_of::<libc::clone_args>()).
-    // flags: namespaces() (as u64, .bits()) with CLONE_INTO_CGROUP;
-    // exit_signal: SIGCHLD; cgroup: the directory's descriptor
-    // (directory.as_raw_fd() as u64). With no stack given, clone3 returns
-    // twice, as fork(2) does: the child's PID in the parent, 0 in the child.
-    // The child's first call is unshare(CloneFlags::CLONE_NEWCGROUP): a new
-    // cgroup namespace is rooted at the caller's cgroup when it is made.
+    // flags: namespaces() with CloneFlags::CLONE_NEWCGROUP (as u64, .bits()),
+    // and CLONE_INTO_CGROUP; exit_signal: SIGCHLD; cgroup: the directory's
+    // descriptor (directory.as_raw_fd() as u64). The kernel roots the new
+    // cgroup namespace at the cgroup the child is born in. With no stack
+    // given, clone3 returns twice, as fork(2) does: the child's PID in the
+    // parent, 0 in the child, which becomes the container
+    // (pivot::child_main(options)) and leaves with libc::_exit(code).
     let _ = (directory, options); // TODO: clone3 into the cgroup
     let pid = -1;
     if pid == -1 {
@@ -269,7 +275,11 @@ fn clone_into(directory: OwnedFd, options: &Options) -> Result<Pid> {
 /// pids.max).
 fn report_events(cgroup: &Path) {
     for (file, key, what) in [
-        ("memory.events", "oom_kill", "processes killed at memory.max"),
+        (
+            "memory.events",
+            "oom_kill",
+            "processes killed at memory.max",
+        ),
         ("pids.events", "max", "forks refused at pids.max"),
     ] {
         let text = std::fs::read_to_string(cgroup.join(file)).unwrap_or_default();
@@ -370,7 +380,10 @@ mod tests {
     #[test]
     fn bad_limits_are_one_line() {
         for (args, said) in [
-            (&["--pids", "0"][..], "--pids takes a number of processes from 1 up, not '0'"),
+            (
+                &["--pids", "0"][..],
+                "--pids takes a number of processes from 1 up, not '0'",
+            ),
             (&["--pids", "-1"], "not '-1'"),
             (&["--pids", "abc"], "not 'abc'"),
             (&["--memory", "1x"], "K, M or G suffix, not '1x'"),
