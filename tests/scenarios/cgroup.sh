@@ -76,7 +76,7 @@ run 'echo the VM still forks: $(echo yes)'
 
 note "A memory hog (awk doubles a string up to 32 MiB) in a container of 32 MiB: the OOM killer kills it,"
 echo "# with SIGKILL, before it is done; memory.events counts it"
-run 'limitcontainer --memory 32M --hostname box --rootfs /rootfs awk "BEGIN { s = \"x\"; while (length(s) < 2^25) s = s s; print length(s) }"'
+run 'limitcontainer --memory 32M --hostname box --rootfs /rootfs awk "BEGIN { s = \"x\"; while (length(s) < 33554432) s = s s; print length(s) }"'
 
 note "Afterwards no cgroup is left below the root; the controllers stay enabled there, as on a host"
 run 'find /sys/fs/cgroup -mindepth 1 -type d'
