@@ -10,13 +10,14 @@ run 'cat /proc/self/cgroup'
 run 'cat /sys/fs/cgroup/cgroup.controllers'
 run 'cat /sys/fs/cgroup/cgroup.subtree_control'
 
-note "Bad input: one line, and nothing created"
+note "Bad input: one line, and nothing created (no cgroup below the root)"
 run 'limitcontainer --pids 0 --rootfs /rootfs /bin/true'
 run 'limitcontainer --pids -1 --rootfs /rootfs /bin/true'
 run 'limitcontainer --pids abc --rootfs /rootfs /bin/true'
 run 'limitcontainer --memory 1x --rootfs /rootfs /bin/true'
 run 'limitcontainer --hostname a/b --rootfs /rootfs /bin/true'
 run 'shns mnt -- /bin/sh -c "umount /sys/fs/cgroup && limitcontainer --rootfs /rootfs /bin/true"'
+run 'find /sys/fs/cgroup -mindepth 1 -type d'
 
 note "A controller the parent cgroup does not have: run from /outer, a child of the root, which"
 echo "# enables nothing for its children yet, limitcontainer's +pids +memory is refused (ENOENT)"
@@ -30,9 +31,11 @@ run 'cat /sys/fs/cgroup/cgroup.subtree_control'
 run 'ls /sys/fs/cgroup/box'
 
 note "No internal processes: a non-root cgroup that has processes of its own cannot give the memory"
-echo "# controller to its children (EBUSY); from /outer, limitcontainer is such a process"
+echo "# controller to its children (EBUSY); from /outer, limitcontainer is such a process. It leaves"
+echo "# nothing below /outer"
 run 'cat /sys/fs/cgroup/outer/cgroup.controllers'
 run 'sh -c "echo \$\$ > /sys/fs/cgroup/outer/cgroup.procs && exec limitcontainer --rootfs /rootfs /bin/true"'
+run 'find /sys/fs/cgroup -mindepth 1 -type d'
 run 'rmdir /sys/fs/cgroup/outer'
 
 note "Inside: the container's cgroup namespace is rooted at its own cgroup. /proc/self/cgroup reads 0::/,"
