@@ -257,7 +257,7 @@ fn clone_into(directory: OwnedFd, options: &Options) -> Result<Pid> {
     // parent, 0 in the child, which becomes the container
     // (pivot::child_main(options)) and leaves with libc::_exit(code).
     let _ = (directory, options); // TODO: clone3 into the cgroup
-    let pid = -1;
+    let pid: libc::c_long = -1;
     if pid == -1 {
         return Err(Error::last("clone3()"));
     }

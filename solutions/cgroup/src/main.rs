@@ -297,7 +297,7 @@ fn clone_into(directory: OwnedFd, options: &Options) -> Result<Pid> {
     }
     // @exercise
     // let _ = (directory, options); // TODO: clone3 into the cgroup
-    // let pid = -1;
+    // let pid: libc::c_long = -1;
     // @end
     if pid == -1 {
         return Err(Error::last("clone3()"));
