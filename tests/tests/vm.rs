@@ -83,7 +83,7 @@ type HarnessTest = fn(&Ready) -> Result<(), String>;
 
 /// Tests of the VM harness itself, on the first step's VM.
 fn harness_trials(lab: &Shared) -> Vec<Trial> {
-    let tests: [(&str, HarnessTest); 8] = [
+    let tests: [(&str, HarnessTest); 9] = [
         (
             "book::every_command_a_chapter_suggests_is_in_its_vm",
             |ready| {
@@ -146,6 +146,21 @@ fn harness_trials(lab: &Shared) -> Vec<Trial> {
             expect(
                 transcript
                     == "[scenario ended: exit=0]\n[leaked: process sleep]\n[leaked: mount none /tmp/m tmpfs]",
+                || transcript.clone(),
+            )
+        }),
+        ("harness::a_leaked_cgroup_is_reported", |ready| {
+            // The cgroups that were there before the scenario (none below
+            // the root in a fresh VM) are not leaks; a new one is, nested
+            // ones each by its path from the cgroup2 root.
+            let script = "mkdir -p /sys/fs/cgroup/left/inner /sys/fs/cgroup/gone\n\
+                          rmdir /sys/fs/cgroup/gone\n";
+            let run = boot(ready, 20, script)?;
+            done(&run)?;
+            let transcript = xtask::normalize::transcript(&run);
+            expect(
+                transcript
+                    == "[scenario ended: exit=0]\n[leaked: cgroup /left]\n[leaked: cgroup /left/inner]",
                 || transcript.clone(),
             )
         }),

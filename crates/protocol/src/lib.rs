@@ -260,7 +260,8 @@ pub enum Line {
     /// How the scenario ended.
     End(End),
     /// Something the scenario left behind (`what`: "process sem", "mount
-    /// none /tmp/m tmpfs", ...), `count` times.
+    /// none /tmp/m tmpfs", "cgroup /box": a directory below the cgroup2
+    /// root, by its path from there...), `count` times.
     Leak {
         what: String,
         count: usize,
@@ -439,6 +440,10 @@ mod tests {
             Line::Leak {
                 what: "process sem".into(),
                 count: 1497,
+            },
+            Line::Leak {
+                what: "cgroup /box".into(),
+                count: 1,
             },
             Line::InitError("mount: EPERM".into()),
             Line::Done,

@@ -16,8 +16,9 @@
 //!    not as PID 1, whose signal and reaping rules differ — with stdout on
 //!    ttyS1 and stderr on ttyS2;
 //! 4. kills it after the run's timeout;
-//! 5. writes its end and any leak (a process, mount, network device or
-//!    System V semaphore left behind) to ttyS3, as typed report lines;
+//! 5. writes its end and any leak (a process, mount, network device,
+//!    System V semaphore or cgroup left behind) to ttyS3, as typed report
+//!    lines;
 //! 6. powers off through QEMU's isa-debug-exit port, so that QEMU's exit
 //!    status tells the host that the harness finished.
 //!
@@ -88,7 +89,14 @@ fn boot(report: &mut Vec<Line>) {
         report.push(Line::InitError(format!("payload: {err}")));
         return;
     }
-    if let Err(err) = mount_filesystems(&[("tmpfs", "/tmp", "tmpfs")]) {
+    // cgroup2 where a host has it (systemd mounts it there at boot): the
+    // cgroup step's programs look for it there, and the leak report lists
+    // the cgroups a scenario leaves. Mounted per run, after the snapshot,
+    // with the run's root.
+    if let Err(err) = mount_filesystems(&[
+        ("tmpfs", "/tmp", "tmpfs"),
+        ("cgroup2", CGROUP_ROOT, "cgroup2"),
+    ]) {
         report.push(Line::InitError(format!("mount: {err}")));
         return;
     }
@@ -186,11 +194,35 @@ fn shell(args: &[&str]) -> Command {
     cmd
 }
 
+/// Where init mounts the cgroup2 filesystem.
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
 /// What a scenario might leave behind, read before and after it runs.
 struct Resources {
     mounts: Vec<String>,
     net_devices: Vec<String>,
     semaphores: Vec<String>,
+    /// Every cgroup below the root, as its path from the root (`/box`).
+    cgroups: Vec<String>,
+}
+
+/// The cgroups below `dir` (a directory of the cgroup2 filesystem, `path`
+/// from its root), parents before their children.
+fn cgroups_below(dir: &std::path::Path, path: &str, found: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut children: Vec<_> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    children.sort();
+    for name in children {
+        let child = format!("{path}/{name}");
+        found.push(child.clone());
+        cgroups_below(&dir.join(&name), &child, found);
+    }
 }
 
 impl Resources {
@@ -207,10 +239,13 @@ impl Resources {
             })
             .unwrap_or_default();
         net_devices.sort();
+        let mut cgroups = Vec::new();
+        cgroups_below(std::path::Path::new(CGROUP_ROOT), "", &mut cgroups);
         Resources {
             mounts: lines("/proc/self/mounts", 0),
             net_devices,
             semaphores: lines("/proc/sysvipc/sem", 1),
+            cgroups,
         }
     }
 
@@ -234,6 +269,7 @@ impl Resources {
             report,
         );
         new(&self.semaphores, &after.semaphores, "semaphore", report);
+        new(&self.cgroups, &after.cgroups, "cgroup", report);
         // And the other way round: the scenario must not unmount the VM's.
         new(&after.mounts, &self.mounts, "unmounted", report);
     }
