@@ -1,0 +1,100 @@
+//! `sysprobe CALL…` (provided): makes each call named, in a way that can do
+//! no harm, and prints how the kernel answered. busybox has nothing that
+//! makes these calls alone, and its `reboot` would not call reboot(2).
+//!
+//! - `reboot`: reboot(2) with a wrong magic number. The kernel checks
+//!   CAP_SYS_BOOT first (EPERM without it), then the magic (EINVAL): with
+//!   the capability the answer is EINVAL, and nothing reboots.
+//! - `init_module`: init_module(2) of an empty image. CAP_SYS_MODULE is
+//!   checked first (EPERM), then the image (ENOEXEC: too short for an ELF
+//!   header).
+//! - `finit_module`: finit_module(2) of file descriptor -1: EPERM without
+//!   CAP_SYS_MODULE, else EBADF.
+//! - `clone3`: a child by clone3(2), as fork(2) would make it, which exits
+//!   at once.
+//! - `spawn`: runs /bin/true as Rust's std::process::Command does, through
+//!   glibc's posix_spawn, which tries clone3 first and falls back to clone
+//!   when clone3 answers ENOSYS.
+
+use nix::errno::Errno;
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::Pid;
+use nslab::Error;
+
+fn main() -> std::process::ExitCode {
+    nslab::main(|| {
+        let args = nslab::args();
+        if args.is_empty() {
+            return Err(usage());
+        }
+        for arg in &args {
+            let line = match arg.to_str() {
+                Some("reboot") => answer("reboot(0, 0, 0, NULL)", raw(libc::SYS_reboot, [0; 4])),
+                Some("init_module") => answer(
+                    "init_module(NULL, 0, \"\")",
+                    raw(libc::SYS_init_module, [0, 0, c"".as_ptr() as i64, 0]),
+                ),
+                Some("finit_module") => answer(
+                    "finit_module(-1, \"\", 0)",
+                    raw(libc::SYS_finit_module, [-1, c"".as_ptr() as i64, 0, 0]),
+                ),
+                Some("clone3") => clone3(),
+                Some("spawn") => spawn(),
+                _ => return Err(usage()),
+            };
+            println!("{line}");
+        }
+        Ok(0)
+    })
+}
+
+fn usage() -> Error {
+    Error::msg(format!(
+        "Usage: {} reboot|init_module|finit_module|clone3|spawn...",
+        nslab::program_name()
+    ))
+}
+
+/// A system call by number, as -1 and errno or its result.
+fn raw(nr: libc::c_long, args: [i64; 4]) -> std::result::Result<i64, Errno> {
+    // SAFETY: each call is given null or valid pointers, and none of them
+    // can succeed with these arguments except where noted.
+    let ret = unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3]) };
+    Errno::result(ret)
+}
+
+fn answer(call: &str, result: std::result::Result<i64, Errno>) -> String {
+    match result {
+        Ok(ret) => format!("{call} = {ret}"),
+        Err(errno) => Error::sys(call, errno).message().to_string(),
+    }
+}
+
+/// clone3(2) with no flags and SIGCHLD: a copy of this process, as fork
+/// makes, which exits 0 at once.
+fn clone3() -> String {
+    let call = "clone3({exit_signal = SIGCHLD})";
+    // struct clone_args, version 0 (64 bytes): flags, pidfd, child_tid,
+    // parent_tid, exit_signal, stack, stack_size, tls.
+    let mut args = [0u64; 8];
+    args[4] = libc::SIGCHLD as u64;
+    // SAFETY: without CLONE_VM the child has a copy of our memory and its
+    // own copy of the stack; it only calls _exit.
+    let ret = unsafe { libc::syscall(libc::SYS_clone3, args.as_mut_ptr(), size_of_val(&args)) };
+    match ret {
+        -1 => Error::last(call).message().to_string(),
+        0 => unsafe { libc::_exit(0) },
+        pid => match waitpid(Pid::from_raw(pid as i32), None) {
+            Ok(WaitStatus::Exited(_, code)) => format!("{call}: a child, which exited {code}"),
+            other => format!("{call}: a child, then waitpid: {other:?}"),
+        },
+    }
+}
+
+/// Run /bin/true as std::process::Command does.
+fn spawn() -> String {
+    match std::process::Command::new("/bin/true").status() {
+        Ok(status) => format!("spawn /bin/true: {status}"),
+        Err(err) => Error::io("spawn /bin/true", &err).message().to_string(),
+    }
+}
