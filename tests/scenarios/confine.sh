@@ -33,7 +33,8 @@ run 'confinedcontainer --rootfs /rootfs unshare -U true'
 note "Without the filter, the way round the drop: a new user namespace gives every capability back in it"
 run 'confinedcontainer --no-seccomp --rootfs /rootfs unshare -r -u sh -c "hostname other && hostname && showcaps"'
 
-note "clone3's flags are behind a pointer: the filter answers ENOSYS, and glibc falls back to clone"
+note "clone3's flags are in memory, where a filter cannot look: it answers clone3 ENOSYS, whatever"
+echo "# the flags, and glibc's posix_spawn (std::process::Command) falls back to clone"
 run 'pivotcontainer --rootfs /rootfs sysprobe clone3 spawn'
 run 'confinedcontainer --rootfs /rootfs sysprobe clone3 spawn'
 

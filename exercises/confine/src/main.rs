@@ -91,25 +91,34 @@ fn main() -> std::process::ExitCode {
     })
 }
 
-/// The child's body: set up the root, confine, exec; on failure print the
-/// line and exit 127. Should the parent die first, the kernel kills the
+/// The child's body: enter the container, exec; on failure print the line
+/// and exit 127. Should the parent die first, the kernel kills the
 /// container's init.
 fn child_main(options: &Options) -> isize {
     let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
-    let err = match setup(&options.container).and_then(|()| confine(options)) {
-        Ok(()) => {
-            if options.show {
-                println!("{}: before execve:", program_name());
-                if let Err(err) = status::print("/proc/self/status") {
-                    return report(err);
-                }
-            }
-            exec(&options.container.command)
-        }
+    let err = match enter(options) {
+        Ok(()) => exec(&options.container.command),
         Err(err) => err,
     };
     report(err)
 }
+
+// ANCHOR: enter
+/// In the child, before its execve: set up the root, confine, and with
+/// `--show` print the capability sets the command will start from.
+fn enter(options: &Options) -> Result<()> {
+    // TODO: the root first, as in step 10, setup(&options.container)?; then
+    // confine(options)?. Confined first, the setup would be refused its
+    // own mounts and pivot_root: they need CAP_SYS_ADMIN, and the filter
+    // denies them.
+    // TODO: set up the root, then confine
+    if options.show {
+        println!("{}: before execve:", program_name());
+        status::print("/proc/self/status")?;
+    }
+    Ok(())
+}
+// ANCHOR_END: enter
 
 fn report(err: Error) -> isize {
     err.report();
@@ -120,8 +129,9 @@ fn report(err: Error) -> isize {
 /// Confine the child, once its root is set up and just before its execve.
 /// The order matters:
 ///
-/// 1. the capabilities first: the filter below does not deny capset or
-///    prctl, but no_new_privs and the filter are for what runs *after*;
+/// 1. the capabilities first: our filter does not deny capset(2) or
+///    prctl(2), but a filter that did (some profiles deny capset) would
+///    refuse the drop itself if it came first;
 /// 2. no_new_privs before the filter: once CAP_SYS_ADMIN is dropped,
 ///    seccomp(2) refuses (EACCES) a filter to a process without
 ///    no_new_privs, which could otherwise exec a set-user-ID program under
@@ -131,17 +141,12 @@ fn report(err: Error) -> isize {
 ///    command (a deny list allows everything it does not name).
 fn confine(options: &Options) -> Result<()> {
     drop_capabilities(&options.keep)?;
-    // ANCHOR: no_new_privs
     // TODO: set no_new_privs, nix::sys::prctl::set_no_new_privs() (prctl(2)
     // PR_SET_NO_NEW_PRIVS); name it "prctl(PR_SET_NO_NEW_PRIVS)" in its
-    // error.
-    // TODO: no_new_privs
-    // ANCHOR_END: no_new_privs
-    if options.seccomp {
-        let (deny, clone3) = filters()?;
-        install(&deny)?;
-        install(&clone3)?;
-    }
+    // error. Then, unless --no-seccomp (options.seccomp), build the two
+    // filters, let (deny, clone3) = filters()?, and install(&deny)? and
+    // install(&clone3)?.
+    // TODO: no_new_privs, then the filters
     Ok(())
 }
 // ANCHOR_END: confine
@@ -167,9 +172,15 @@ fn drop_capabilities(keep: &CapsHashSet) -> Result<()> {
 }
 // ANCHOR_END: drop
 
-/// A `caps` error (its text names the call and errno) as our line.
+/// A `caps` error as our line: `the bounding set: PR_CAPBSET_DROP failure:
+/// Operation not permitted (os error 1)` (the crate's text names the call
+/// and errno, after a "caps error: " of its own).
 fn caps_error(set: &'static str) -> impl Fn(caps::errors::CapsError) -> Error {
-    move |err| Error::msg(format!("{set}: {err}"))
+    move |err| {
+        let text = err.to_string();
+        let text = text.strip_prefix("caps error: ").unwrap_or(&text);
+        Error::msg(format!("{set}: {text}"))
+    }
 }
 
 // ANCHOR: filters
@@ -189,7 +200,7 @@ fn filters() -> Result<(BpfProgram, BpfProgram)> {
     // SeccompCmpOp::MaskedEq(new_user), new_user), where new_user is
     // libc::CLONE_NEWUSER as u64: "the flags (argument 0), masked with
     // CLONE_NEWUSER, equal CLONE_NEWUSER", whatever other flags come with
-    // it. Insert it in `rules` for libc::SYS_unshare and for libc::SYS_clone.
+    // it. rules.insert() it for libc::SYS_unshare and for libc::SYS_clone.
     // Both constructors return a seccompiler::BackendError: make the line
     // with seccompiler_error.
     // TODO: unshare and clone with CLONE_NEWUSER

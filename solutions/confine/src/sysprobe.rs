@@ -10,8 +10,8 @@
 //!   header).
 //! - `finit_module`: finit_module(2) of file descriptor -1: EPERM without
 //!   CAP_SYS_MODULE, else EBADF.
-//! - `clone3`: a child by clone3(2), as fork(2) would make it, which exits
-//!   at once.
+//! - `clone3`: a child in a new user namespace by clone3(2), whose flags
+//!   are in a struct in memory; the child exits at once.
 //! - `spawn`: runs /bin/true as Rust's std::process::Command does, through
 //!   glibc's posix_spawn, which tries clone3 first and falls back to clone
 //!   when clone3 answers ENOSYS.
@@ -70,13 +70,14 @@ fn answer(call: &str, result: std::result::Result<i64, Errno>) -> String {
     }
 }
 
-/// clone3(2) with no flags and SIGCHLD: a copy of this process, as fork
-/// makes, which exits 0 at once.
+/// clone3(2) with CLONE_NEWUSER and SIGCHLD: a copy of this process, as
+/// fork makes, in a new user namespace, which exits 0 at once.
 fn clone3() -> String {
-    let call = "clone3({exit_signal = SIGCHLD})";
+    let call = "clone3({flags = CLONE_NEWUSER, exit_signal = SIGCHLD})";
     // struct clone_args, version 0 (64 bytes): flags, pidfd, child_tid,
     // parent_tid, exit_signal, stack, stack_size, tls.
     let mut args = [0u64; 8];
+    args[0] = libc::CLONE_NEWUSER as u64;
     args[4] = libc::SIGCHLD as u64;
     // SAFETY: without CLONE_VM the child has a copy of our memory and its
     // own copy of the stack; it only calls _exit.
