@@ -15,6 +15,11 @@
 //! - `spawn`: runs /bin/true as Rust's std::process::Command does, through
 //!   glibc's posix_spawn, which tries clone3 first and falls back to clone
 //!   when clone3 answers ENOSYS.
+//! - `i386_unshare`: unshare(CLONE_NEWUSER) made as an i386 program makes
+//!   it, through `int 0x80`: number 310 in the i386 table
+//!   (arch/x86/entry/syscalls/syscall_32.tbl), where x86-64's unshare is
+//!   272. A filter that checks the architecture first sees
+//!   AUDIT_ARCH_I386 and stops there.
 
 use nix::errno::Errno;
 use nix::sys::wait::{WaitStatus, waitpid};
@@ -40,6 +45,7 @@ fn main() -> std::process::ExitCode {
                 ),
                 Some("clone3") => clone3(),
                 Some("spawn") => spawn(),
+                Some("i386_unshare") => i386_unshare(),
                 _ => return Err(usage()),
             };
             println!("{line}");
@@ -50,7 +56,7 @@ fn main() -> std::process::ExitCode {
 
 fn usage() -> Error {
     Error::msg(format!(
-        "Usage: {} reboot|init_module|finit_module|clone3|spawn...",
+        "Usage: {} reboot|init_module|finit_module|clone3|spawn|i386_unshare...",
         nslab::program_name()
     ))
 }
@@ -97,5 +103,32 @@ fn spawn() -> String {
     match std::process::Command::new("/bin/true").status() {
         Ok(status) => format!("spawn /bin/true: {status}"),
         Err(err) => Error::io("spawn /bin/true", &err).message().to_string(),
+    }
+}
+
+/// unshare(CLONE_NEWUSER) through the i386 entry, `int 0x80`, whose
+/// system call numbers are i386's: 310 is unshare there (on x86-64, 310 is
+/// process_vm_readv).
+fn i386_unshare() -> String {
+    let call = "unshare(CLONE_NEWUSER) by int 0x80, i386 call 310";
+    let ret: i32;
+    // SAFETY: the i386 ABI takes the number in eax and the first argument
+    // in ebx, which Rust does not let us name: we swap it in and out. The
+    // kernel returns in eax and may clobber r8-r11.
+    unsafe {
+        std::arch::asm!(
+            "xchg {flags:r}, rbx",
+            "int 0x80",
+            "xchg {flags:r}, rbx",
+            flags = inout(reg) libc::CLONE_NEWUSER as u64 => _,
+            inlateout("eax") 310i32 => ret,
+            out("r8") _, out("r9") _, out("r10") _, out("r11") _,
+        );
+    }
+    match ret {
+        0.. => format!("{call} = {ret}"),
+        _ => Error::sys(call, Errno::from_raw(-ret))
+            .message()
+            .to_string(),
     }
 }
