@@ -54,8 +54,9 @@ const DOCKER_DEFAULT: [Capability; 14] = [
 
 /// The calls the filter answers EPERM, whatever their arguments: the
 /// container's root is set up already, it has no modules to load, no
-/// machine to reboot or kexec, and the kernel's keyrings and eBPF are not
-/// namespaced. Docker's default profile denies each of them too.
+/// machine to reboot or kexec, and the kernel's keyrings and eBPF reach
+/// beyond it. Docker's default profile denies each of them too, unless the
+/// container is given the capability the call needs.
 const DENIED: [(&str, i64); 12] = [
     ("mount", libc::SYS_mount),
     ("umount2", libc::SYS_umount2),
@@ -135,8 +136,8 @@ fn report(err: Error) -> isize {
 /// The order matters:
 ///
 /// 1. the capabilities first: our filter does not deny capset(2) or
-///    prctl(2), but a filter that did (some profiles deny capset) would
-///    refuse the drop itself if it came first;
+///    prctl(2), but a filter that did would refuse the drop itself if it
+///    came first;
 /// 2. no_new_privs before the filter: once CAP_SYS_ADMIN is dropped,
 ///    seccomp(2) refuses (EACCES) a filter to a process without
 ///    no_new_privs, which could otherwise exec a set-user-ID program under
