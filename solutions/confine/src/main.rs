@@ -435,3 +435,31 @@ fn setup(options: &container::Options) -> Result<()> {
     )
     .map_err(|errno| Error::sys("mount(proc, /proc)", errno))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_takes_names_in_any_case_with_or_without_cap_() {
+        let keep = parse_keep("chown,CAP_NET_RAW,Kill".into()).unwrap();
+        let expected = [
+            Capability::CAP_CHOWN,
+            Capability::CAP_NET_RAW,
+            Capability::CAP_KILL,
+        ];
+        assert_eq!(keep, expected.into_iter().collect());
+        assert!(parse_keep("".into()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn keep_refuses_an_unknown_name_in_one_line() {
+        let err = parse_keep("chown,bogus".into()).unwrap_err();
+        assert!(
+            err.message()
+                .ends_with("--keep: unknown capability 'bogus'"),
+            "{}",
+            err.message()
+        );
+    }
+}

@@ -61,3 +61,26 @@ pub fn name(cap: Capability) -> String {
     let name = cap.to_string().to_lowercase();
     name.strip_prefix("cap_").unwrap_or(&name).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_decode_in_the_kernels_order() {
+        assert_eq!(decode(0), "none");
+        assert_eq!(decode(0x1ff_ffff_ffff), "all");
+        // Docker's 14, as /proc/PID/status shows them in a container.
+        assert_eq!(
+            decode(0xa80425fb),
+            "chown,dac_override,fowner,fsetid,kill,setgid,setuid,setpcap,\
+             net_bind_service,net_raw,sys_chroot,mknod,audit_write,setfcap"
+        );
+        assert_eq!(decode((1 << 21) | (1 << 63)), "sys_admin,cap_63");
+    }
+
+    #[test]
+    fn names_are_dockers() {
+        assert_eq!(name(Capability::CAP_NET_RAW), "net_raw");
+    }
+}
