@@ -12,9 +12,24 @@ use anyhow::{Context, Result};
 use std::path::Path;
 use std::process::ExitCode;
 
+/// What `check` prints on stdout for a machine, besides its lines for a
+/// person (which then go to stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Only the lines for a person, on stdout.
+    Text,
+    /// nslab's JSON ([`report::json`]), which `cargo xtask class` reads.
+    Json,
+    /// Gradescope's `results.json` ([`crate::platforms::gradescope`]).
+    Gradescope,
+    /// GitHub Classroom's runner result, base64
+    /// ([`crate::platforms::classroom`]).
+    Classroom,
+}
+
 /// Output formats of `check`.
 pub struct Formats<'a> {
-    pub json: bool,
+    pub format: Format,
     pub junit: Option<&'a Path>,
 }
 
@@ -24,7 +39,9 @@ pub struct Formats<'a> {
 /// runs; every one is an [`Outcome`], in the lines, the JSON and the JUnit
 /// report alike, and the exit status is theirs.
 pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -> Result<ExitCode> {
-    let say = Say { json: formats.json };
+    let say = Say {
+        json: formats.format != Format::Text,
+    };
     // Everything that can be refused is refused before any VM boots.
     lab::check_environment()?;
     let junit = match formats.junit {
@@ -69,8 +86,11 @@ pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -
         crate::schedule::parallelism()
     );
     outcomes.extend(run_jobs(&course, &lab, &jobs, say));
-    if formats.json {
-        println!("{}", report::json(&outcomes));
+    match formats.format {
+        Format::Text => {}
+        Format::Json => println!("{}", report::json(&outcomes)),
+        Format::Gradescope => println!("{}", crate::platforms::gradescope(&outcomes)),
+        Format::Classroom => println!("{}", crate::platforms::classroom(&outcomes)),
     }
     if let Some(mut file) = junit {
         use std::io::Write;
