@@ -374,6 +374,12 @@ pub mod msg {
         CLASS_POINTS = "points";
         /// class, done. {students}, {steps}: how many; {csv}, {html}: the files written; {seconds}: how long it took.
         CLASS_WROTE = "{students} students, {steps} steps: wrote {csv} and {html} ({seconds} s)";
+        /// book, check: before a first install of a book tool. {krate}, {version}: the tool; {minutes}: about how long.
+        INSTALLING_TOOL = "nslab: installing {krate} {version} with cargo install, once, for the book: about {minutes} minutes of compiling on two cores; cargo shows its progress";
+        /// check: before a first install of a book tool, made while the VMs run. {krate}, {version}: the tool; {minutes}: about how long.
+        INSTALLING_TOOL_QUIETLY = "nslab: installing {krate} {version} with cargo install, once, for the book's check: about {minutes} minutes of compiling on two cores; the VMs do not wait for it, and the book's line comes when it is done";
+        /// book, check: after the install of a book tool. {krate}, {version}: the tool; {seconds}: how long it took.
+        INSTALLED_TOOL = "nslab: {krate} {version} installed in {seconds} s";
         /// A VM booted again. {end}: how the first ended (English).
         BOOTED_TWICE = "(booted twice: the first VM ended with: {end})";
         /// A run's line, in place of the accelerator and time, when the exercise did not compile.

@@ -60,32 +60,53 @@ pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -
     };
     let jobs = plan::repeated(&plan::plan(&steps, audience)?, repeat);
     let started = std::time::Instant::now();
-    let mut outcomes = Vec::new();
-    let mut checked = |outcome: Outcome| {
-        say.line(&report::describe(&outcome));
-        outcomes.push(outcome);
-    };
-    if !exercises {
-        for step in steps.iter().filter(|s| !s.demo) {
-            let files = exercise::derive_step(step)?;
-            checked(drift(step, &files));
-            checked(solvable(step, &files));
+    let outcomes = std::thread::scope(|scope| -> Result<Vec<Outcome>> {
+        let mut outcomes = Vec::new();
+        let mut checked = |outcome: Outcome| {
+            say.line(&report::describe(&outcome));
+            outcomes.push(outcome);
+        };
+        if !exercises {
+            for step in steps.iter().filter(|s| !s.demo) {
+                let files = exercise::derive_step(step)?;
+                checked(drift(step, &files));
+                checked(solvable(step, &files));
+            }
         }
-        checked(the_book(&course));
-    }
-    let lab = crate::setup::lab(&course, &plan::builds(&jobs))?;
-    if !exercises {
-        for step in steps.iter().filter(|s| !s.demo) {
-            checked(vm_commands(&course, &lab, step));
+        // The book in a thread of its own: a first install of its tools
+        // compiles for minutes, which the VMs need not wait for.
+        let book = (!exercises).then(|| {
+            scope.spawn(|| {
+                let outcome = the_book(&course);
+                say.line(&report::describe(&outcome));
+                outcome
+            })
+        });
+        let lab = crate::setup::lab(&course, &plan::builds(&jobs))?;
+        if !exercises {
+            for step in steps.iter().filter(|s| !s.demo) {
+                checked(vm_commands(&course, &lab, step));
+            }
         }
-    }
-    eprintln!(
-        "running {} VM(s) under {}, {} at a time",
-        jobs.len(),
-        lab.accel.name(),
-        crate::schedule::parallelism()
-    );
-    outcomes.extend(run_jobs(&course, &lab, &jobs, say));
+        eprintln!(
+            "running {} VM(s) under {}, {} at a time",
+            jobs.len(),
+            lab.accel.name(),
+            crate::schedule::parallelism()
+        );
+        let runs = run_jobs(&course, &lab, &jobs, say);
+        if let Some(book) = book {
+            outcomes.push(book.join().unwrap_or_else(|_| {
+                Outcome::of_check(
+                    CourseCheck::Book,
+                    Verdict::Broken("the book's check panicked".into()),
+                    0.0,
+                )
+            }));
+        }
+        outcomes.extend(runs);
+        Ok(outcomes)
+    })?;
     match formats.format {
         Format::Text => {}
         Format::Json => println!("{}", report::json(&outcomes)),
@@ -154,8 +175,7 @@ fn solvable(step: &Step, files: &[exercise::Derived]) -> Outcome {
 /// (and not installable) is the machine's: the check could not run.
 fn the_book(course: &Course) -> Outcome {
     course_check(CourseCheck::Book, || {
-        crate::mdbook::ensure_mdbook()?;
-        crate::mdbook::ensure_i18n_helpers()?;
+        crate::mdbook::ensure_tools_quietly()?;
         Ok(match crate::book::build(course) {
             Ok(()) => Vec::new(),
             Err(problems) => vec![format!("{problems:#}")],

@@ -383,7 +383,8 @@ fn fetch(needs: &[&Need], modules: &[String], complete: impl Fn(&Path) -> bool) 
     }
     eprintln!(
         "nslab: the VM needs {} ({}): fetching {} Debian package(s) into target/nslab-vm/host \
-         with apt-get download; nothing is installed on this machine",
+         with apt-get download, once (about 100 MB: well under a minute on a fast link); \
+         nothing is installed on this machine",
         what.join(", "),
         wanted.join(" "),
         packages.len()
