@@ -14,7 +14,8 @@
 //!   QEMU), knowing nothing of the course nor of what a step must show;
 //! - [`verdict`]: a run judged, without side effects: pass, the
 //!   student's failure with its diagnoses, or the machine's;
-//! - [`report`]: verdicts for people, JSON and JUnit;
+//! - [`report`]: verdicts for people, JSON and JUnit, and [`platforms`]:
+//!   the grading platforms' formats (Gradescope, GitHub Classroom);
 //!
 //! and, used along the way: [`course`] (the manifest, `course.toml`),
 //! [`snapshots`] (the reviewed transcripts, through insta),
@@ -24,7 +25,8 @@
 //! [`book`] (the book's checked build, on [`mdbook`] the programs),
 //! [`translations`] (the book's and the course's gettext catalogues, on
 //! [`markdown`] for what a message must keep), [`mod@bench`], [`i18n`]
-//! (the course's messages in the student's language).
+//! (the course's messages in the student's language), [`class`] (a
+//! class's graded files at a glance).
 //!
 //! [`course`] and [`i18n`] are re-exports of the `nslab-course` crate,
 //! which the book's preprocessor (`crates/mdbook-nslab`) shares without
@@ -33,6 +35,7 @@
 
 pub mod bench;
 pub mod book;
+pub mod class;
 pub mod commands;
 pub mod course;
 pub mod exercise;
@@ -44,6 +47,7 @@ pub mod mistakes;
 pub mod mutants;
 pub mod normalize;
 pub mod plan;
+pub mod platforms;
 pub mod progress;
 pub mod report;
 pub mod schedule;

@@ -33,9 +33,12 @@ enum Command {
         /// exercise fails).
         #[arg(long)]
         exercises: bool,
-        /// Also print the results as JSON on stdout (for grading).
-        #[arg(long, value_parser = ["text", "json"], default_value = "text")]
-        format: String,
+        /// Also print the results on stdout for grading (the lines for a
+        /// person go to stderr): json (nslab's own, which `cargo xtask
+        /// class` reads), gradescope (Gradescope's results.json), classroom
+        /// (GitHub Classroom's runner result, base64).
+        #[arg(long, value_enum, default_value = "text")]
+        format: instructor::Format,
         /// Also write the results as a JUnit XML file (for CI and grading).
         #[arg(long, value_name = "FILE")]
         junit: Option<std::path::PathBuf>,
@@ -85,6 +88,22 @@ enum Command {
         /// snapshots on and off (several minutes).
         #[arg(long, requires = "vm")]
         check: bool,
+    },
+    /// A class at a glance: reads the graded JSON files of its students
+    /// (`check --exercises --format json`, one file a student, named after
+    /// them) and writes class.csv and class.html: students × steps, where
+    /// the class is stuck, the most frequent likely mistakes of each step.
+    Class {
+        /// Graded .json files, or directories of them.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// Where to write class.csv and class.html.
+        #[arg(long, value_name = "DIR", default_value = "target/class")]
+        out: std::path::PathBuf,
+        /// First write N generated students' files into the (one) DIR, to
+        /// see what the page looks like before a class is graded.
+        #[arg(long, value_name = "N")]
+        sample: Option<usize>,
     },
     /// Run one step's program in the VM and show what it prints.
     Run {
@@ -165,7 +184,7 @@ fn main() -> ExitCode {
             exercises,
             repeat as usize,
             instructor::Formats {
-                json: format == "json",
+                format,
                 junit: junit.as_deref(),
             },
         ),
@@ -173,6 +192,7 @@ fn main() -> ExitCode {
         Command::Mutants { steps, format } => xtask::mutants::run(&steps, format == "json"),
         Command::Messages { update } => xtask::translations::course::messages(update),
         Command::Book { update_po } => instructor::book(update_po),
+        Command::Class { paths, out, sample } => xtask::class::command(&paths, &out, sample),
         Command::Bench { runs, vm, check } => instructor::bench(runs, vm, check),
         Command::Verify { step } => student::verify(step),
         Command::Watch { step } => student::watch(step),

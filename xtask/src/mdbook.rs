@@ -8,6 +8,7 @@
 
 use crate::i18n::{Catalogue, msg};
 use crate::root;
+use crate::tr;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -38,36 +39,91 @@ fn found(program: &str) -> bool {
         .is_ok()
 }
 
-/// `cargo install` one crate at a pinned version, saying so first.
-fn cargo_install(krate: &str, version: &str) -> Result<()> {
+/// About how many minutes `cargo install` compiles each tool on two
+/// cores: what the command says before it starts (the issue 26 machine:
+/// about five minutes for both).
+fn install_minutes(krate: &str) -> u32 {
+    match krate {
+        "mdbook" => 3,
+        _ => 2,
+    }
+}
+
+/// `cargo install` one crate at a pinned version, saying so first, and
+/// how long it took after; `quiet`: without cargo's progress (the check
+/// installs them while its VMs run and print their lines).
+fn cargo_install(krate: &str, version: &str, quiet: bool) -> Result<()> {
+    let minutes = install_minutes(krate);
     eprintln!(
-        "nslab: installing {krate} {version} with cargo install, once: it compiles for a few \
-         minutes, and cargo shows its progress"
+        "{}",
+        match quiet {
+            false => tr!(
+                msg::INSTALLING_TOOL,
+                krate = krate,
+                version = version,
+                minutes = minutes
+            ),
+            true => tr!(
+                msg::INSTALLING_TOOL_QUIETLY,
+                krate = krate,
+                version = version,
+                minutes = minutes
+            ),
+        }
     );
+    let started = std::time::Instant::now();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["install", "--locked", krate, "--version", version])
+    let mut install = Command::new(cargo);
+    install.args(["install", "--locked", krate, "--version", version]);
+    if quiet {
+        install.arg("--quiet").stdout(Stdio::null());
+    }
+    let status = install
         .status()
         .with_context(|| format!("running cargo install {krate}"))?;
     anyhow::ensure!(status.success(), "cargo install {krate} failed ({status})");
+    eprintln!(
+        "{}",
+        tr!(
+            msg::INSTALLED_TOOL,
+            krate = krate,
+            version = version,
+            seconds = started.elapsed().as_secs()
+        )
+    );
     Ok(())
 }
 
 /// Make sure `mdbook` runs; install it with cargo otherwise.
 pub fn ensure_mdbook() -> Result<()> {
+    ensure_mdbook_with(false)
+}
+
+fn ensure_mdbook_with(quiet: bool) -> Result<()> {
     if found("mdbook") {
         return Ok(());
     }
-    cargo_install("mdbook", MDBOOK_VERSION)
+    cargo_install("mdbook", MDBOOK_VERSION, quiet)
 }
 
 /// Make sure `mdbook-gettext` and `mdbook-xgettext` run; install
 /// mdbook-i18n-helpers with cargo otherwise.
 pub fn ensure_i18n_helpers() -> Result<()> {
+    ensure_i18n_helpers_with(false)
+}
+
+fn ensure_i18n_helpers_with(quiet: bool) -> Result<()> {
     if found("mdbook-gettext") && found("mdbook-xgettext") {
         return Ok(());
     }
-    cargo_install("mdbook-i18n-helpers", I18N_HELPERS_VERSION)
+    cargo_install("mdbook-i18n-helpers", I18N_HELPERS_VERSION, quiet)
+}
+
+/// Both tools, installed without cargo's progress where missing: for a
+/// check that runs its VMs meanwhile.
+pub fn ensure_tools_quietly() -> Result<()> {
+    ensure_mdbook_with(true)?;
+    ensure_i18n_helpers_with(true)
 }
 
 /// `mdbook build` into `dest`, in `language` (English when `None`): the

@@ -114,7 +114,7 @@ fn details(verdict: &Verdict) -> String {
 }
 
 /// What git knows of the checkout: its commit and its author, for grading.
-fn checkout() -> (Option<String>, Option<String>) {
+pub(crate) fn checkout() -> (Option<String>, Option<String>) {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
             .current_dir(crate::root())

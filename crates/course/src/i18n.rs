@@ -342,6 +342,44 @@ pub mod msg {
         LIKELY_MISTAKE = "likely mistake: {diagnosis}";
         /// A run that could not judge the program (its causes follow, in English).
         NOT_THE_PROGRAM = "not a mistake of the program: the check itself could not run";
+        /// A graded step's output on a grading platform (Gradescope, GitHub Classroom), on a pass.
+        GRADE_PASSED = "Passed: the program printed the step's reviewed transcript.";
+        /// A graded step's output on a grading platform, before the diff of a failed run.
+        GRADE_FAILED = "Not yet: the program's output is not what the step expects.";
+        /// A graded step's output on a grading platform: how the student sees the run on their machine. {step}: the step's id.
+        GRADE_AGAIN = "On your machine: `cargo xtask verify {step}`.";
+        /// class: the page's title. {students}: how many students.
+        CLASS_TITLE = "The class: {students} students";
+        /// class: the legend of a passed step.
+        CLASS_PASS = "passed";
+        /// class: the legend of a failed step.
+        CLASS_FAIL = "not yet";
+        /// class: the legend of a step whose check could not run.
+        CLASS_ERROR = "could not run (not the student's)";
+        /// class: the legend of a step with no result.
+        CLASS_MISSING = "not graded";
+        /// class: the heading of the table by step.
+        CLASS_BY_STEP = "By step";
+        /// class: the column of the students who passed a step.
+        CLASS_PASSED = "passed";
+        /// class: the column of the students whose first step not passed is this one.
+        CLASS_STUCK = "stuck here";
+        /// class: the column of a step's most frequent diagnoses, with how many students got each.
+        CLASS_DIAGNOSES = "most frequent likely mistakes";
+        /// class: the heading of the students × steps table.
+        CLASS_GRID = "Students × steps";
+        /// class: the column of the students' names.
+        CLASS_STUDENT = "student";
+        /// class: the column of the students' points.
+        CLASS_POINTS = "points";
+        /// class, done. {students}, {steps}: how many; {csv}, {html}: the files written; {seconds}: how long it took.
+        CLASS_WROTE = "{students} students, {steps} steps: wrote {csv} and {html} ({seconds} s)";
+        /// book, check: before a first install of a book tool. {krate}, {version}: the tool; {minutes}: about how long.
+        INSTALLING_TOOL = "nslab: installing {krate} {version} with cargo install, once, for the book: about {minutes} minutes of compiling on two cores; cargo shows its progress";
+        /// check: before a first install of a book tool, made while the VMs run. {krate}, {version}: the tool; {minutes}: about how long.
+        INSTALLING_TOOL_QUIETLY = "nslab: installing {krate} {version} with cargo install, once, for the book's check: about {minutes} minutes of compiling on two cores; the VMs do not wait for it, and the book's line comes when it is done";
+        /// book, check: after the install of a book tool. {krate}, {version}: the tool; {seconds}: how long it took.
+        INSTALLED_TOOL = "nslab: {krate} {version} installed in {seconds} s";
         /// A VM booted again. {end}: how the first ended (English).
         BOOTED_TWICE = "(booted twice: the first VM ended with: {end})";
         /// A run's line, in place of the accelerator and time, when the exercise did not compile.

@@ -12,9 +12,24 @@ use anyhow::{Context, Result};
 use std::path::Path;
 use std::process::ExitCode;
 
+/// What `check` prints on stdout for a machine, besides its lines for a
+/// person (which then go to stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Only the lines for a person, on stdout.
+    Text,
+    /// nslab's JSON ([`report::json`]), which `cargo xtask class` reads.
+    Json,
+    /// Gradescope's `results.json` ([`crate::platforms::gradescope`]).
+    Gradescope,
+    /// GitHub Classroom's runner result, base64
+    /// ([`crate::platforms::classroom`]).
+    Classroom,
+}
+
 /// Output formats of `check`.
 pub struct Formats<'a> {
-    pub json: bool,
+    pub format: Format,
     pub junit: Option<&'a Path>,
 }
 
@@ -24,7 +39,9 @@ pub struct Formats<'a> {
 /// runs; every one is an [`Outcome`], in the lines, the JSON and the JUnit
 /// report alike, and the exit status is theirs.
 pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -> Result<ExitCode> {
-    let say = Say { json: formats.json };
+    let say = Say {
+        json: formats.format != Format::Text,
+    };
     // Everything that can be refused is refused before any VM boots.
     lab::check_environment()?;
     let junit = match formats.junit {
@@ -43,34 +60,58 @@ pub fn check(ids: &[String], exercises: bool, repeat: usize, formats: Formats) -
     };
     let jobs = plan::repeated(&plan::plan(&steps, audience)?, repeat);
     let started = std::time::Instant::now();
-    let mut outcomes = Vec::new();
-    let mut checked = |outcome: Outcome| {
-        say.line(&report::describe(&outcome));
-        outcomes.push(outcome);
-    };
-    if !exercises {
-        for step in steps.iter().filter(|s| !s.demo) {
-            let files = exercise::derive_step(step)?;
-            checked(drift(step, &files));
-            checked(solvable(step, &files));
+    let outcomes = std::thread::scope(|scope| -> Result<Vec<Outcome>> {
+        let mut outcomes = Vec::new();
+        let mut checked = |outcome: Outcome| {
+            say.line(&report::describe(&outcome));
+            outcomes.push(outcome);
+        };
+        if !exercises {
+            for step in steps.iter().filter(|s| !s.demo) {
+                let files = exercise::derive_step(step)?;
+                checked(drift(step, &files));
+                checked(solvable(step, &files));
+            }
         }
-        checked(the_book(&course));
-    }
-    let lab = crate::setup::lab(&course, &plan::builds(&jobs))?;
-    if !exercises {
-        for step in steps.iter().filter(|s| !s.demo) {
-            checked(vm_commands(&course, &lab, step));
+        // The book in a thread of its own: a first install of its tools
+        // compiles for minutes, which the VMs need not wait for.
+        let book = (!exercises).then(|| {
+            scope.spawn(|| {
+                let outcome = the_book(&course);
+                say.line(&report::describe(&outcome));
+                outcome
+            })
+        });
+        let lab = crate::setup::lab(&course, &plan::builds(&jobs))?;
+        if !exercises {
+            for step in steps.iter().filter(|s| !s.demo) {
+                checked(vm_commands(&course, &lab, step));
+            }
         }
-    }
-    eprintln!(
-        "running {} VM(s) under {}, {} at a time",
-        jobs.len(),
-        lab.accel.name(),
-        crate::schedule::parallelism()
-    );
-    outcomes.extend(run_jobs(&course, &lab, &jobs, say));
-    if formats.json {
-        println!("{}", report::json(&outcomes));
+        eprintln!(
+            "running {} VM(s) under {}, {} at a time",
+            jobs.len(),
+            lab.accel.name(),
+            crate::schedule::parallelism()
+        );
+        let runs = run_jobs(&course, &lab, &jobs, say);
+        if let Some(book) = book {
+            outcomes.push(book.join().unwrap_or_else(|_| {
+                Outcome::of_check(
+                    CourseCheck::Book,
+                    Verdict::Broken("the book's check panicked".into()),
+                    0.0,
+                )
+            }));
+        }
+        outcomes.extend(runs);
+        Ok(outcomes)
+    })?;
+    match formats.format {
+        Format::Text => {}
+        Format::Json => println!("{}", report::json(&outcomes)),
+        Format::Gradescope => println!("{}", crate::platforms::gradescope(&outcomes)),
+        Format::Classroom => println!("{}", crate::platforms::classroom(&outcomes)),
     }
     if let Some(mut file) = junit {
         use std::io::Write;
@@ -134,8 +175,7 @@ fn solvable(step: &Step, files: &[exercise::Derived]) -> Outcome {
 /// (and not installable) is the machine's: the check could not run.
 fn the_book(course: &Course) -> Outcome {
     course_check(CourseCheck::Book, || {
-        crate::mdbook::ensure_mdbook()?;
-        crate::mdbook::ensure_i18n_helpers()?;
+        crate::mdbook::ensure_tools_quietly()?;
         Ok(match crate::book::build(course) {
             Ok(()) => Vec::new(),
             Err(problems) => vec![format!("{problems:#}")],

@@ -362,6 +362,15 @@ fn fetch(needs: &[&Need], modules: &[String], complete: impl Fn(&Path) -> bool) 
             wanted.join(" ")
         );
     }
+    // Said before apt is asked what they need: on a loaded machine that
+    // alone can take half a minute.
+    eprintln!(
+        "nslab: the VM needs {} ({}): fetching them, with what this machine lacks of their \
+         dependencies, into target/nslab-vm/host with apt-get download, once (about 100 MB: \
+         well under a minute on a fast link); nothing is installed on this machine",
+        what.join(", "),
+        wanted.join(" ")
+    );
     let mut packages = Vec::new();
     for need in needs {
         let closure = if need.dependencies {
@@ -381,13 +390,6 @@ fn fetch(needs: &[&Need], modules: &[String], complete: impl Fn(&Path) -> bool) 
             }
         }
     }
-    eprintln!(
-        "nslab: the VM needs {} ({}): fetching {} Debian package(s) into target/nslab-vm/host \
-         with apt-get download; nothing is installed on this machine",
-        what.join(", "),
-        wanted.join(" "),
-        packages.len()
-    );
     let debs = tempfile::Builder::new()
         .prefix("debs-")
         .tempdir_in(&dir)
