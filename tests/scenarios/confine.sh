@@ -29,6 +29,9 @@ note "a user namespace (and a UTS one in it, whose hostname is its own): unshare
 run 'pivotcontainer --rootfs /rootfs unshare -r -u sh -c "hostname other && hostname"'
 run 'confinedcontainer --rootfs /rootfs unshare -r -u sh -c "hostname other && hostname"'
 run 'confinedcontainer --rootfs /rootfs unshare -U true'
+note "the same by clone(2), whose flags are its first argument: the filter reads them there too"
+run 'pivotcontainer --rootfs /rootfs sysprobe clone'
+run 'confinedcontainer --rootfs /rootfs sysprobe clone'
 
 note "Without the filter, the way round the drop: a new user namespace gives every capability back in it"
 run 'confinedcontainer --no-seccomp --rootfs /rootfs unshare -r -u sh -c "hostname other && hostname && showcaps"'

@@ -12,6 +12,8 @@
 //!   CAP_SYS_MODULE, else EBADF.
 //! - `clone3`: a child in a new user namespace by clone3(2), whose flags
 //!   are in a struct in memory; the child exits at once.
+//! - `clone`: the same child by clone(2), whose flags are its first
+//!   argument, in a register, where a filter can read them.
 //! - `spawn`: runs /bin/true as Rust's std::process::Command does, through
 //!   glibc's posix_spawn, which tries clone3 first and falls back to clone
 //!   when clone3 answers ENOSYS.
@@ -44,6 +46,7 @@ fn main() -> std::process::ExitCode {
                     raw(libc::SYS_finit_module, [-1, c"".as_ptr() as i64, 0, 0]),
                 ),
                 Some("clone3") => clone3(),
+                Some("clone") => clone(),
                 Some("spawn") => spawn(),
                 Some("i386_unshare") => i386_unshare(),
                 _ => return Err(usage()),
@@ -56,7 +59,7 @@ fn main() -> std::process::ExitCode {
 
 fn usage() -> Error {
     Error::msg(format!(
-        "Usage: {} reboot|init_module|finit_module|clone3|spawn|i386_unshare...",
+        "Usage: {} reboot|init_module|finit_module|clone|clone3|spawn|i386_unshare...",
         nslab::program_name()
     ))
 }
@@ -76,6 +79,31 @@ fn answer(call: &str, result: std::result::Result<i64, Errno>) -> String {
     }
 }
 
+/// clone(2) with CLONE_NEWUSER and SIGCHLD, without a stack: a copy of
+/// this process, as fork makes, in a new user namespace, which exits 0 at
+/// once.
+fn clone() -> String {
+    let call = "clone(CLONE_NEWUSER|SIGCHLD)";
+    let flags = (libc::CLONE_NEWUSER | libc::SIGCHLD) as libc::c_ulong;
+    // SAFETY: with no stack (0) the child runs on a copy of ours, as after
+    // fork; it only calls _exit.
+    let ret = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
+    reaped(call, ret)
+}
+
+/// The answer of a fork-like call: its error, or how its child ended (the
+/// child itself exits at once).
+fn reaped(call: &str, ret: libc::c_long) -> String {
+    match ret {
+        -1 => Error::last(call).message().to_string(),
+        0 => unsafe { libc::_exit(0) },
+        pid => match waitpid(Pid::from_raw(pid as i32), None) {
+            Ok(WaitStatus::Exited(_, code)) => format!("{call}: a child, which exited {code}"),
+            other => format!("{call}: a child, then waitpid: {other:?}"),
+        },
+    }
+}
+
 /// clone3(2) with CLONE_NEWUSER and SIGCHLD: a copy of this process, as
 /// fork makes, in a new user namespace, which exits 0 at once.
 fn clone3() -> String {
@@ -88,14 +116,7 @@ fn clone3() -> String {
     // SAFETY: without CLONE_VM the child has a copy of our memory and its
     // own copy of the stack; it only calls _exit.
     let ret = unsafe { libc::syscall(libc::SYS_clone3, args.as_mut_ptr(), size_of_val(&args)) };
-    match ret {
-        -1 => Error::last(call).message().to_string(),
-        0 => unsafe { libc::_exit(0) },
-        pid => match waitpid(Pid::from_raw(pid as i32), None) {
-            Ok(WaitStatus::Exited(_, code)) => format!("{call}: a child, which exited {code}"),
-            other => format!("{call}: a child, then waitpid: {other:?}"),
-        },
-    }
+    reaped(call, ret)
 }
 
 /// Run /bin/true as std::process::Command does.
