@@ -41,7 +41,11 @@ pub fn child_main(options: &Options) -> isize {
     127
 }
 
-fn setup(options: &Options) -> Result<()> {
+/// The container's root and hostname, before its command runs: the root
+/// filesystem, bind-mounted on itself, becomes the root mount (pivot_root),
+/// the old root is unmounted, and a /proc of the container's PID namespace
+/// is mounted. Public for the steps that build on this one (confine).
+pub fn setup(options: &Options) -> Result<()> {
     sethostname(&options.hostname).map_err(|errno| Error::sys("sethostname()", errno))?;
     let rootfs = shown(options.rootfs.as_os_str());
     // ANCHOR: bind

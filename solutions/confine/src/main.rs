@@ -22,16 +22,15 @@ mod status;
 
 use caps::{CapSet, Capability, CapsHashSet};
 use container::{clone_container, exec, namespaces, wait_container};
-use nix::mount::{MntFlags, MsFlags, mount, umount2};
-use nix::unistd::{chdir, pivot_root, sethostname};
-use nslab::{Error, Result, program_name, shown};
+use pivot::setup;
+use nslab::{Error, Result, program_name};
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
     SeccompRule,
 };
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Docker's default capabilities, the 14 a container keeps unless told
 /// otherwise: moby's `oci/caps/defaults.go`.
@@ -71,9 +70,6 @@ const DENIED: [(&str, i64); 12] = [
     ("add_key", libc::SYS_add_key),
     ("bpf", libc::SYS_bpf),
 ];
-
-/// Where the old root goes, inside the new one, until it is unmounted.
-const OLD_ROOT: &str = ".oldroot";
 
 /// The command line: step 10's, with what to keep and whether to filter.
 struct Options {
@@ -394,46 +390,6 @@ fn sorted(set: &CapsHashSet) -> impl Iterator<Item = Capability> {
     let mut caps: Vec<Capability> = set.iter().copied().collect();
     caps.sort_by_key(|cap| cap.index());
     caps.into_iter()
-}
-
-/// Step 10's setup: the root filesystem, bind-mounted on itself, becomes
-/// the root mount (pivot_root), the old root is unmounted, and a /proc of
-/// the container's PID namespace is mounted.
-fn setup(options: &container::Options) -> Result<()> {
-    sethostname(&options.hostname).map_err(|errno| Error::sys("sethostname()", errno))?;
-    let rootfs = shown(options.rootfs.as_os_str());
-    nslab::make_mounts_private()?;
-    mount(
-        Some(&options.rootfs),
-        &options.rootfs,
-        None::<&str>,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
-        None::<&str>,
-    )
-    .map_err(|errno| Error::sys(format!("mount({rootfs}, {rootfs}, MS_BIND|MS_REC)"), errno))?;
-    let put_old = options.rootfs.join(OLD_ROOT);
-    let shown_old = shown(put_old.as_os_str());
-    std::fs::create_dir_all(&put_old)
-        .map_err(|err| Error::io(format!("mkdir({shown_old})"), &err))?;
-    pivot_root(&options.rootfs, &put_old).map_err(|errno| {
-        let _ = std::fs::remove_dir(&put_old);
-        Error::sys(format!("pivot_root({rootfs}, {shown_old})"), errno)
-    })?;
-    chdir("/").map_err(|errno| Error::sys("chdir(/)", errno))?;
-    let old_root = Path::new("/").join(OLD_ROOT);
-    let shown_old = shown(old_root.as_os_str());
-    umount2(&old_root, MntFlags::MNT_DETACH)
-        .map_err(|errno| Error::sys(format!("umount2({shown_old})"), errno))?;
-    std::fs::remove_dir(&old_root).map_err(|err| Error::io(format!("rmdir({shown_old})"), &err))?;
-    let _ = std::fs::create_dir("/proc");
-    mount(
-        Some("proc"),
-        "/proc",
-        Some("proc"),
-        MsFlags::empty(),
-        None::<&str>,
-    )
-    .map_err(|errno| Error::sys("mount(proc, /proc)", errno))
 }
 
 #[cfg(test)]
