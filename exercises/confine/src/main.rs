@@ -22,8 +22,8 @@ mod status;
 
 use caps::{CapSet, Capability, CapsHashSet};
 use container::{clone_container, exec, namespaces, wait_container};
-use pivot::setup;
 use nslab::{Error, Result, program_name};
+use pivot::setup;
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
     SeccompRule,
