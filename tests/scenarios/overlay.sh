@@ -36,11 +36,12 @@ run 'find /c2.layer/upper | sort'
 run 'rm -r /c2.layer/upper /c2.layer/work; rmdir /c2.layer/merged /c2.layer'
 
 note "Two containers of one image at the same time: c3 writes /etc/motd and waits, c4 does not"
-echo "# see it and writes its own, c3 still reads its own (its lines show when it ends)"
+echo "# see it and writes its own, c3 still reads its own (its lines show when it ends; it says it has"
+echo "# written on its fd 4, a file here that the scenario waits on)"
 mkfifo /tmp/go
 exec 3<> /tmp/go
-start c3 'overlaycontainer --image /rootfs --hostname c3 sh -c "echo c3 > /etc/motd; echo c3: written; read x; cat /etc/motd" < /tmp/go'
-await 'grep -q written /tmp/c3.out || ! kill -0 $c3 2>/dev/null'
+start c3 'overlaycontainer --image /rootfs --hostname c3 sh -c "echo c3 > /etc/motd; echo written >&4; read x; cat /etc/motd" < /tmp/go 4> /tmp/c3.written'
+await 'grep -q written /tmp/c3.written || ! kill -0 $c3 2>/dev/null'
 run 'overlaycontainer --image /rootfs --hostname c4 sh -c "cat /etc/motd; echo c4 > /etc/motd; cat /etc/motd"'
 finish c3 'echo >&3'
 exec 3>&-
