@@ -4,6 +4,7 @@ note "One IPC namespace: the second sem cannot create key 0x12345 again"
 start first 'sem'
 # (a second sem that got a set would wait for a signal too: try stops it)
 try 'sem' '^Semaphore id'
+run 'ipcs -s'
 
 note "SIGTERM: the first sem removes its semaphore set before it dies"
 echo '$ kill -TERM $first'
