@@ -44,8 +44,10 @@ run 'limitcontainer --pids 10 --memory 32M --hostname box --rootfs /rootfs sh -c
 
 note "Outside: the VM sees the container's init in /box, its cgroup's path from the VM's root, and"
 echo "# in a cgroup namespace that is not the VM's"
-start box 'limitcontainer --pids 10 --memory 32M --hostname box --rootfs /rootfs sh -c "echo ready; exec sleep 1000"'
-await 'grep -q ready /tmp/box.out || ! kill -0 $box 2>/dev/null'
+# (the container says it is ready on its fd 4, a file of its own here: on
+# its stdout the line could come before its parent's)
+start box 'limitcontainer --pids 10 --memory 32M --hostname box --rootfs /rootfs sh -c "echo ready >&4; exec sleep 1000" 4> /tmp/box.ready'
+await 'grep -qs ready /tmp/box.ready || ! kill -0 $box 2>/dev/null'
 # (its init's PID, in the VM's numbering, ends limitcontainer's first line)
 line first /tmp/box.out
 init=${first##* }

@@ -320,14 +320,25 @@ fn populated(cgroup: &Path) -> Result<bool> {
 
 /// Wait until the processes that cgroup.kill killed have left the cgroup.
 /// The kernel signals a change of cgroup.events to poll(2) as POLLPRI; a
-/// change may come between our read and our poll, so each wait is short.
+/// read through the same descriptor rearms it, and each wait is 100 ms at
+/// most.
 fn wait_until_empty(cgroup: &Path) -> Result<()> {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::io::{Read, Seek};
     let path = cgroup.join("cgroup.events");
-    let events = std::fs::File::open(&path)
-        .map_err(|err| Error::io(format!("open({})", shown(path.as_os_str())), &err))?;
+    let shown_path = shown(path.as_os_str());
+    let mut events = std::fs::File::open(&path)
+        .map_err(|err| Error::io(format!("open({shown_path})"), &err))?;
     for _ in 0..100 {
-        if !populated(cgroup)? {
+        // Read through the descriptor that polls: kernfs reports POLLPRI
+        // for a change since this descriptor last read the file (and at
+        // once after open, before any read).
+        let mut text = String::new();
+        events
+            .rewind()
+            .and_then(|()| events.read_to_string(&mut text))
+            .map_err(|err| Error::io(format!("read({shown_path})"), &err))?;
+        if !text.lines().any(|line| line == "populated 1") {
             return Ok(());
         }
         let mut fds = [PollFd::new(
