@@ -327,8 +327,8 @@ fn wait_until_empty(cgroup: &Path) -> Result<()> {
     use std::io::{Read, Seek};
     let path = cgroup.join("cgroup.events");
     let shown_path = shown(path.as_os_str());
-    let mut events = std::fs::File::open(&path)
-        .map_err(|err| Error::io(format!("open({shown_path})"), &err))?;
+    let mut events =
+        std::fs::File::open(&path).map_err(|err| Error::io(format!("open({shown_path})"), &err))?;
     for _ in 0..100 {
         // Read through the descriptor that polls: kernfs reports POLLPRI
         // for a change since this descriptor last read the file (and at
