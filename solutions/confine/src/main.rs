@@ -255,7 +255,9 @@ fn filters() -> Result<(BpfProgram, BpfProgram)> {
     // then falls back to clone, which the first filter checks; EPERM would
     // stop the C library from starting a thread or a process at all. The
     // rules: BTreeMap::from([(libc::SYS_clone3, Vec::new())]) (no rule: the
-    // call matches whatever its arguments).
+    // call matches whatever its arguments). As for the first filter,
+    // SeccompFilter::new(rules, the action of every other call (Allow), the
+    // action of the calls the rules match, arch).
     // @solution
     let clone3 = SeccompFilter::new(
         BTreeMap::from([(libc::SYS_clone3, Vec::new())]),
