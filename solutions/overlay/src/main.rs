@@ -319,6 +319,15 @@ impl Options {
             options.command.push("/bin/sh".into());
         }
         if options.layer.as_os_str().is_empty() {
+            // A '/' would make NAME.layer a path below a directory NAME
+            // that nothing creates: ask for --layer instead.
+            if options.hostname.as_encoded_bytes().contains(&b'/') {
+                return Err(Error::msg(format!(
+                    "{}: the hostname {} has a '/', so NAME.layer cannot be the layer's directory: give --layer DIR",
+                    program_name(),
+                    shown(&options.hostname)
+                )));
+            }
             let mut name = options.hostname.clone();
             name.push(".layer");
             options.layer = name.into();
@@ -366,6 +375,14 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Options> {
         Options::parse_from(args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn a_hostname_with_a_slash_names_no_layer() {
+        let err = parse(&["--hostname", "a/b", "true"]).unwrap_err();
+        assert!(err.message().contains("has a '/'"), "{}", err.message());
+        let o = parse(&["--hostname", "a/b", "--layer", "l", "true"]).unwrap();
+        assert_eq!(o.layer, PathBuf::from("l"));
     }
 
     #[test]
