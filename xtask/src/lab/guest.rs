@@ -106,7 +106,11 @@ pub fn compile(manifest: &Path, packages: &[String]) -> Result<Build> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root())
-        .args(["build", "--release", "--target", TARGET])
+        // The programs only: a library is built as their dependency and
+        // not copied out as target/…/release/libSTEP.rlib, where the
+        // mistakes' copies of a step's library would collide (cargo's
+        // "output filename collision", rust-lang/cargo#6313).
+        .args(["build", "--release", "--bins", "--target", TARGET])
         .args(["--message-format", "json"])
         .arg("--manifest-path")
         .arg(manifest)
