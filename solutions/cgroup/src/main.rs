@@ -1,4 +1,4 @@
-//! Step 11 — `limitcontainer [--pids N] [--memory SIZE] [--rootfs DIR]
+//! Step 12 — `limitcontainer [--pids N] [--memory SIZE] [--rootfs DIR]
 //! [--hostname NAME] [CMD ARGS…]`: the container of step 10 in a cgroup v2
 //! of its own, with limits it cannot escape, and a cgroup namespace rooted
 //! there.

@@ -1,4 +1,4 @@
-//! Step 11 — `confinedcontainer [--keep CAP,…] [--no-seccomp] [--show]
+//! Step 13 — `confinedcontainer [--keep CAP,…] [--no-seccomp] [--show]
 //! [--rootfs DIR] [--hostname NAME] [CMD ARGS…]`: the container of step 10,
 //! confined before it execs its command, as Docker, runc, crun and youki do.
 //!
