@@ -15,6 +15,7 @@
 #                        until the process has exec'd COMM; its PID is in $NAME
 #   child_exec VAR PID COMM  waits until the first child of PID has exec'd
 #                        COMM (the program a runner forks); its PID is in VAR
+#                        (PID itself if it execs COMM without a fork)
 #   stop NAME SIG        sends SIG to NAME, waits for it, prints the rest of
 #                        its output and "[exit N]" when N is not 0
 #   finish NAME 'CMD'    prints "$ CMD; wait $NAME", runs CMD (which ends NAME),
@@ -103,8 +104,9 @@ spawn() {
 }
 
 child_exec() {
-    # (or until PID dies before its child gets there)
-    await "{ kid=; { read -r kid _ < /proc/$2/task/$2/children; } 2>/dev/null; line comm /proc/\${kid:-0}/comm; [ \"\$comm\" = $3 ]; } || ! kill -0 $2 2>/dev/null"
+    # (or until PID itself has exec'd COMM, having forked no child, a
+    # mistake: then VAR is PID; or until PID dies before its child gets there)
+    await "{ kid=; { read -r kid _ < /proc/$2/task/$2/children; } 2>/dev/null; line comm /proc/\${kid:-0}/comm; [ \"\$comm\" = $3 ]; } || { line comm /proc/$2/comm; [ \"\$comm\" = $3 ] && kid=$2; } || ! kill -0 $2 2>/dev/null"
     eval "$1=\$kid"
 }
 

@@ -349,7 +349,7 @@ h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.5em}\
 table{border-collapse:collapse}th,td{padding:2px 6px;text-align:left;vertical-align:top}\
 .steps td,.steps th{border-bottom:1px solid #ddd}.steps ul{margin:0;padding-left:1.2em}.steps td.n{white-space:nowrap}\
 .bar{display:inline-block;height:.8em;background:#2e7d32}\
-.grid thead th{position:sticky;top:0;background:#fff}\
+.grid thead th{position:sticky;top:0;background:#fff}.grid tbody th{white-space:nowrap}\
 .grid td.pass,.grid td.fail,.grid td.error,.grid td.missing{text-align:center;min-width:2.2em}\
 .pass{background:#c8e6c9;color:#1b5e20}.fail{background:#ffcdd2;color:#b71c1c}\
 .error{background:#fff59d;color:#795548}.missing{background:#eeeeee;color:#9e9e9e}\
