@@ -15,6 +15,6 @@ pub use args::{
     program_name, shown,
 };
 pub use error::{Error, Result, main, status_line};
-pub use mounts::{make_mounts_private, root_is_a_mount_point};
+pub use mounts::{make_mounts_private, mount_proc, root_is_a_mount_point};
 pub use ns::{Ns, NsOrder};
 pub use run::run_and_report;

@@ -1,4 +1,5 @@
-//! Mount propagation, for the steps that make a new mount namespace.
+//! Mount propagation, for the steps that make a new mount namespace, and
+//! the /proc of a container's PID namespace.
 
 use crate::{Error, Result};
 use nix::mount::{MsFlags, mount};
@@ -23,6 +24,23 @@ pub fn make_mounts_private() -> Result<()> {
         None::<&str>,
     )
     .map_err(|errno| Error::sys("mount(/, MS_REC|MS_PRIVATE)", errno))
+}
+
+/// Mount a proc filesystem on /proc, made first if the root filesystem has
+/// no such directory (its error ignored: it may exist). A proc shows the PID
+/// namespace of the process that mounts it: the containers of steps 10 and
+/// 11 do this after their pivot, as step 7's container does (its students
+/// write it) after its chroot.
+pub fn mount_proc() -> Result<()> {
+    let _ = std::fs::create_dir("/proc");
+    mount(
+        Some("proc"),
+        "/proc",
+        Some("proc"),
+        MsFlags::empty(),
+        None::<&str>,
+    )
+    .map_err(|errno| Error::sys("mount(proc, /proc)", errno))
 }
 
 /// Whether our `/` is the root of a mount, which a change of propagation

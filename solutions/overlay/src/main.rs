@@ -105,15 +105,7 @@ fn setup(options: &Options, layer: &Layer) -> Result<()> {
     mount_overlay(options, layer)?;
     pivot_into(&layer.merged)?;
     // A proc of our PID namespace, as in step 7.
-    let _ = std::fs::create_dir("/proc");
-    mount(
-        Some("proc"),
-        "/proc",
-        Some("proc"),
-        MsFlags::empty(),
-        None::<&str>,
-    )
-    .map_err(|errno| Error::sys("mount(proc, /proc)", errno))
+    nslab::mount_proc()
 }
 
 /// In the child: the overlay of the image and the layer, mounted on the

@@ -112,13 +112,5 @@ pub fn setup(options: &Options) -> Result<()> {
     // ANCHOR_END: detach
 
     // A proc of our PID namespace, as in step 7.
-    let _ = std::fs::create_dir("/proc");
-    mount(
-        Some("proc"),
-        "/proc",
-        Some("proc"),
-        MsFlags::empty(),
-        None::<&str>,
-    )
-    .map_err(|errno| Error::sys("mount(proc, /proc)", errno))
+    nslab::mount_proc()
 }
